@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import { isLoopback, type Config } from './config.js';
+import type { Db } from './platform/db/database.js';
+import type { KeyProvider } from './platform/crypto/key-provider.js';
+import { Keyring } from './platform/crypto/keyring.js';
+import { cookiePolicy } from './platform/http/cookies.js';
+import { registerEndpoints, type HandlerMap } from './platform/http/endpoint.js';
+import { errorHandler, notFoundHandler } from './platform/http/problem.js';
+import { safeUrl } from './platform/log/logger.js';
+import { AuditStore } from './modules/audit/audit.store.js';
+import { AuditSigner } from './modules/audit/audit.signing.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { auditHandlers } from './modules/audit/audit.routes.js';
+import { AuthStore } from './modules/auth/auth.store.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import { SessionService } from './modules/auth/session.service.js';
+import { authHandlers, authHook } from './modules/auth/auth.routes.js';
+import { OrganizationStore } from './modules/organization/organization.store.js';
+import { OrganizationService } from './modules/organization/organization.service.js';
+import { organizationHandlers } from './modules/organization/organization.routes.js';
+import { UserStore } from './modules/users/user.store.js';
+import { UserService } from './modules/users/user.service.js';
+import { userHandlers } from './modules/users/user.routes.js';
+import { PatientStore } from './modules/patients/patient.store.js';
+import { PatientService } from './modules/patients/patient.service.js';
+import { patientHandlers } from './modules/patients/patient.routes.js';
+import { ThreadStore } from './modules/threads/thread.store.js';
+import { ThreadService } from './modules/threads/thread.service.js';
+import { threadHandlers } from './modules/threads/thread.routes.js';
+import { MessageStore } from './modules/messages/message.store.js';
+import { MessageService } from './modules/messages/message.service.js';
+import { messageHandlers } from './modules/messages/message.routes.js';
+import { SearchStore } from './modules/search/search.store.js';
+import { SearchService } from './modules/search/search.service.js';
+import { searchHandlers } from './modules/search/search.routes.js';
+
+export interface Services {
+  keyring: Keyring;
+  audit: AuditService;
+  auth: AuthService;
+  orgs: OrganizationService;
+  users: UserService;
+  patients: PatientService;
+  threads: ThreadService;
+  messages: MessageService;
+  search: SearchService;
+}
+
+/** Wires stores and services; used by the HTTP app and by the CLI. */
+export function buildServices(db: Db, keyProvider: KeyProvider, config: Config): Services {
+  const keyring = new Keyring(db, keyProvider);
+  const auditStore = new AuditStore(db);
+  const audit = new AuditService(auditStore, new AuditSigner(auditStore, keyProvider));
+  const authStore = new AuthStore(db);
+  const sessions = new SessionService(authStore);
+  const orgs = new OrganizationService(db, new OrganizationStore(db), keyring, audit);
+  const users = new UserService(db, new UserStore(db), keyring, orgs, sessions, audit, config.requireMfaForStaff);
+  const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
+  const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
+  const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit);
+  const messages = new MessageService(db, new MessageStore(db), threads, orgs, keyring, audit);
+  const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search };
+}
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  keyProvider: KeyProvider;
+  logger: Logger;
+}
+
+export const secureCookies = (config: Config): boolean => Boolean(config.tlsCertFile) || !isLoopback(config.host) || config.publicUrl.startsWith('https:');
+
+/** Builds the Haven HTTP application (not yet listening). */
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; services: Services }> {
+  const { config, db } = opts;
+  const services = buildServices(db, opts.keyProvider, config);
+  const https = config.tlsCertFile && config.tlsKeyFile
+    ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
+    : {};
+  const app = Fastify({
+    ...https,
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    bodyLimit: 1024 * 1024,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  // Request log: method, route, status and time; never bodies, query strings or headers.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { reqId: request.id, method: request.method, url: safeUrl(request.url), op: (request.routeOptions.config as { operationId?: string }).operationId, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/v1')) reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'base-uri': ["'self'"],
+        'form-action': ["'self'"],
+        'object-src': ["'none'"],
+      },
+    },
+    hsts: { maxAge: 31536000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Haven API', version: '1.0.0', description: 'Secure patient–care team messaging. Errors are application/problem+json with a stable `code`.' },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login with transport=bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: cookiePolicy(secureCookies(config)).session, description: 'Browser session; unsafe methods also need X-CSRF-Token' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false });
+
+  const cookies = cookiePolicy(secureCookies(config));
+  const handlers: HandlerMap = {
+    ...authHandlers(services.auth, cookies),
+    ...organizationHandlers(services.orgs, services.users),
+    ...userHandlers(services.users),
+    ...patientHandlers(services.patients),
+    ...threadHandlers(services.threads),
+    ...messageHandlers(services.messages),
+    ...searchHandlers(services.search),
+    ...auditHandlers(services.audit, db),
+  };
+  registerEndpoints(app, handlers, authHook(services.auth, cookies));
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(db);
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).type('application/problem+json').send({ type: 'https://haven.dev/errors/not_ready', title: 'Not ready', status: 503, code: 'not_ready' });
+    }
+  });
+  return { app, services };
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/** Every setting Haven reads, typed and validated. Sources: defaults < config file (HAVEN_CONFIG) < environment. */
+export const ConfigSchema = Type.Object({
+  env: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')]),
+  host: Type.String(),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  publicUrl: Type.String(),
+  dataDir: Type.String(),
+  databaseUrl: Type.Optional(Type.String()),
+  embeddedPgPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+  dbPoolSize: Type.Integer({ minimum: 1, maximum: 200 }),
+  masterKey: Type.Optional(Type.String({ description: 'base64 of 32 bytes; otherwise the key file is used' })),
+  masterKeyFile: Type.String(),
+  tlsCertFile: Type.Optional(Type.String()),
+  tlsKeyFile: Type.Optional(Type.String()),
+  trustProxy: Type.Array(Type.String(), { description: 'Addresses/CIDRs of TLS-terminating proxies whose X-Forwarded-* headers are trusted' }),
+  sessionIdleMinutesStaff: Type.Number({ exclusiveMinimum: 0 }),
+  sessionIdleMinutesPatient: Type.Number({ exclusiveMinimum: 0 }),
+  sessionAbsoluteHours: Type.Number({ exclusiveMinimum: 0 }),
+  requireMfaForStaff: Type.Boolean(),
+  demoSeed: Type.Boolean(),
+  loginMaxAccountFailures: Type.Integer({ minimum: 1 }),
+  loginMaxAddressFailures: Type.Integer({ minimum: 1 }),
+  loginAddressWindowMinutes: Type.Integer({ minimum: 1 }),
+  auditCheckpointSeconds: Type.Integer({ minimum: 1 }),
+  logLevel: Type.Union([
+    Type.Literal('fatal'),
+    Type.Literal('error'),
+    Type.Literal('warn'),
+    Type.Literal('info'),
+    Type.Literal('debug'),
+    Type.Literal('trace'),
+    Type.Literal('silent'),
+  ]),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+type Env = Record<string, string | undefined>;
+
+const ENV_KEYS: Record<keyof Config, string> = {
+  env: 'HAVEN_ENV',
+  host: 'HOST',
+  port: 'PORT',
+  publicUrl: 'PUBLIC_URL',
+  dataDir: 'DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  embeddedPgPort: 'EMBEDDED_PG_PORT',
+  dbPoolSize: 'DB_POOL_SIZE',
+  masterKey: 'HAVEN_MASTER_KEY',
+  masterKeyFile: 'MASTER_KEY_FILE',
+  tlsCertFile: 'TLS_CERT_FILE',
+  tlsKeyFile: 'TLS_KEY_FILE',
+  trustProxy: 'TRUST_PROXY',
+  sessionIdleMinutesStaff: 'SESSION_IDLE_MINUTES_STAFF',
+  sessionIdleMinutesPatient: 'SESSION_IDLE_MINUTES_PATIENT',
+  sessionAbsoluteHours: 'SESSION_ABSOLUTE_HOURS',
+  requireMfaForStaff: 'REQUIRE_MFA_FOR_STAFF',
+  demoSeed: 'DEMO_SEED',
+  loginMaxAccountFailures: 'LOGIN_MAX_ACCOUNT_FAILURES',
+  loginMaxAddressFailures: 'LOGIN_MAX_ADDRESS_FAILURES',
+  loginAddressWindowMinutes: 'LOGIN_ADDRESS_WINDOW_MINUTES',
+  auditCheckpointSeconds: 'AUDIT_CHECKPOINT_SECONDS',
+  logLevel: 'LOG_LEVEL',
+};
+
+export class ConfigError extends Error {}
+
+function defaults(env: Env): Record<string, unknown> {
+  const mode = env.HAVEN_ENV ?? env.NODE_ENV ?? 'development';
+  const dataDir = path.resolve(env.DATA_DIR ?? 'data');
+  const port = Number(env.PORT ?? 8080);
+  return {
+    env: mode,
+    host: '127.0.0.1',
+    port,
+    publicUrl: `http://localhost:${port}`,
+    dataDir,
+    embeddedPgPort: 54329,
+    dbPoolSize: 20,
+    masterKeyFile: path.join(dataDir, 'master.key'),
+    trustProxy: [],
+    sessionIdleMinutesStaff: 15,
+    sessionIdleMinutesPatient: 30,
+    sessionAbsoluteHours: 12,
+    requireMfaForStaff: true,
+    demoSeed: mode === 'development',
+    loginMaxAccountFailures: 100,
+    loginMaxAddressFailures: 30,
+    loginAddressWindowMinutes: 15,
+    auditCheckpointSeconds: 60,
+    logLevel: mode === 'test' ? 'silent' : 'info',
+  };
+}
+
+function coerce(key: keyof Config, raw: string): unknown {
+  const schema = ConfigSchema.properties[key] as { type?: string };
+  if (key === 'trustProxy') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (schema.type === 'integer' || schema.type === 'number') return Number(raw);
+  if (schema.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const merged: Record<string, unknown> = defaults(env);
+  if (env.HAVEN_CONFIG) {
+    const file = JSON.parse(readFileSync(env.HAVEN_CONFIG, 'utf8')) as Record<string, unknown>;
+    Object.assign(merged, file);
+  }
+  for (const [key, envName] of Object.entries(ENV_KEYS) as [keyof Config, string][]) {
+    const raw = env[envName];
+    if (raw !== undefined && raw !== '') merged[key] = coerce(key, raw);
+  }
+  Object.assign(merged, overrides);
+  if (merged.env === 'production' && merged.demoSeed === true) {
+    throw new ConfigError('DEMO_SEED cannot be enabled in production mode');
+  }
+  const errors = [...Value.Errors(ConfigSchema, merged)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.instancePath || '/'}: ${e.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return merged as Config;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

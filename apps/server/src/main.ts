@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp, buildServices, type Services } from './app.js';
+import { ConfigError, isLoopback, loadConfig, type Config } from './config.js';
+import { createKeyProvider, type KeyProvider } from './platform/crypto/key-provider.js';
+import { createDb, type Db } from './platform/db/database.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/db/embedded.js';
+import { migrateToLatest } from './platform/db/migrate.js';
+import { createLogger } from './platform/log/logger.js';
+import { seedDemo, type SeededAccount } from './modules/demo/demo.seed.js';
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  services: Services;
+  keyProvider: KeyProvider;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface HavenServer extends Runtime {
+  app: FastifyInstance;
+  url: string;
+  seeded?: { organization: string; accounts: SeededAccount[] };
+}
+
+/** Refuses plain HTTP on a non-loopback address unless a TLS-terminating proxy is configured. */
+export function checkTransport(config: Config): void {
+  const tls = Boolean(config.tlsCertFile && config.tlsKeyFile);
+  if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) throw new ConfigError('Set both TLS_CERT_FILE and TLS_KEY_FILE');
+  if (!tls && !isLoopback(config.host) && config.trustProxy.length === 0) {
+    throw new ConfigError(
+      `Refusing to serve plain HTTP on ${config.host}: set TLS_CERT_FILE and TLS_KEY_FILE, or TRUST_PROXY to the address of the TLS-terminating proxy in front of Haven`,
+    );
+  }
+}
+
+/** Database (embedded unless DATABASE_URL), master key, migrations: everything but the HTTP listener. */
+export async function openRuntime(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Runtime & { embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    const t0 = Date.now();
+    embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (line) => logger.debug({ pg: line.trim() }, 'embedded postgres'));
+    url = embedded.url;
+    logger.info({ ms: Date.now() - t0, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
+  }
+  const { db } = createDb(url, config.dbPoolSize);
+  const { provider, created } = await createKeyProvider(config);
+  if (created) logger.warn({ file: config.masterKeyFile }, 'created a new master key (mode 0600): back it up; without it the data cannot be read');
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const services = buildServices(db, provider, config);
+  return {
+    config,
+    db,
+    services,
+    keyProvider: provider,
+    logger,
+    embedded,
+    async close() {
+      await db.destroy();
+      if (embedded) await embedded.stop();
+    },
+  };
+}
+
+/** Starts Haven: runtime, first-start demo seed, HTTP listener and the audit checkpoint timer. */
+export async function startHaven(config: Config, logger?: Logger): Promise<HavenServer> {
+  checkTransport(config);
+  const runtime = await openRuntime(config, logger);
+  const { app, services } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger });
+  let seeded: HavenServer['seeded'];
+  if (config.demoSeed && config.env !== 'production' && (await services.orgs.all()).length === 0) {
+    seeded = await seedDemo(runtime.db, services);
+  }
+  await services.audit.publicKey();
+  const timer = setInterval(() => {
+    services.audit.checkpointAll().catch((err: Error) => runtime.logger.error({ err: { message: err.message } }, 'audit checkpoint failed'));
+  }, config.auditCheckpointSeconds * 1000);
+  timer.unref();
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const scheme = config.tlsCertFile ? 'https' : 'http';
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    ...runtime,
+    services,
+    app,
+    url: `${scheme}://${host}:${port}`,
+    seeded,
+    async close() {
+      clearInterval(timer);
+      await app.close();
+      await services.audit.checkpointAll().catch(() => undefined);
+      await runtime.close();
+    },
+  };
+}
+
+export { loadConfig };

@@ -1,0 +1,213 @@
+import type { Static } from 'typebox';
+import type { Message, MessageCreate, MessageListQuery, MessageVersion, ReceiptUpdate } from '@haven/api';
+import type { Db, Queryable } from '../../platform/db/database.js';
+import { aad } from '../../platform/crypto/aead.js';
+import { blindToken, tokenize } from '../../platform/crypto/blind-index.js';
+import { hmac, safeEqual } from '../../platform/crypto/hash.js';
+import type { Keyring } from '../../platform/crypto/keyring.js';
+import type { RequestContext } from '../../platform/http/context.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { AppError, notFound } from '../../platform/http/errors.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OrganizationService } from '../organization/organization.service.js';
+import { can, isStaffRole } from '../policy/policy.js';
+import type { ThreadRecord, ThreadService } from '../threads/thread.service.js';
+import type { MessageStore } from './message.store.js';
+
+type MessageRow = NonNullable<Awaited<ReturnType<MessageStore['one']>>>;
+type Out = Static<typeof Message>;
+
+export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
+  aad('message', orgId, threadId, messageId, version);
+
+export class MessageService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: MessageStore,
+    private readonly threads: ThreadService,
+    private readonly orgs: OrganizationService,
+    private readonly keyring: Keyring,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
+  private async contentHash(keyId: string, body: string): Promise<Buffer> {
+    return hmac(await this.keyring.dataKey(keyId), `haven-content|${body}`);
+  }
+
+  async searchTokens(orgId: string, body: string): Promise<Buffer[]> {
+    const key = await this.keyring.blindIndexKey(orgId);
+    return tokenize(body).map((w) => blindToken(key, w));
+  }
+
+  /**
+   * Sends a message. The client's id makes it idempotent: the same id with the same text in the same thread
+   * returns the stored message (`replayed`), a different text or thread under that id is a conflict.
+   * The answer comes only after the transaction (message, version, index, audit) has committed.
+   */
+  async send(ctx: RequestContext, threadId: string, input: Static<typeof MessageCreate>): Promise<{ message: Out; replayed: boolean }> {
+    const { thread } = await this.threads.require(ctx, threadId, 'messages.send');
+    const id = input.id.toLowerCase();
+    const hash = await this.contentHash(thread.key_id, input.body);
+    const replay = await this.replayed(ctx, thread, id, hash);
+    if (replay) return { message: replay, replayed: true };
+    const tokens = await this.searchTokens(thread.org_id, input.body);
+    const at = new Date();
+    const inserted = await this.db.transaction().execute(async (tx) => {
+      const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1), tx);
+      const ok = await this.store.insert(tx, { id, orgId: thread.org_id, threadId: thread.id, senderId: ctx.actor.userId, senderRole: ctx.actor.role, createdAt: at, bodyCt, contentHash: hash, tokens });
+      if (!ok) return false;
+      await this.threads.touch(tx, thread.id, at);
+      await this.audit.recordFor(tx, ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } });
+      return true;
+    });
+    if (!inserted) {
+      // Lost a race with a concurrent retry of the same id.
+      const again = await this.replayed(ctx, thread, id, hash);
+      if (again) return { message: again, replayed: true };
+      throw new AppError('idempotency_conflict');
+    }
+    return { message: await this.loadOne(ctx, thread, id), replayed: false };
+  }
+
+  private async replayed(ctx: RequestContext, thread: ThreadRecord, id: string, hash: Buffer): Promise<Out | undefined> {
+    const existing = await this.store.head(id);
+    if (!existing) return undefined;
+    const same = existing.org_id === thread.org_id && existing.thread_id === thread.id && existing.sender_id === ctx.actor.userId && safeEqual(existing.content_hash, hash);
+    if (!same) throw new AppError('idempotency_conflict');
+    return this.loadOne(ctx, thread, id);
+  }
+
+  private async loadOne(ctx: RequestContext, thread: ThreadRecord, id: string): Promise<Out> {
+    const row = await this.store.one(thread.id, id);
+    if (!row) throw notFound('message');
+    const [out] = await this.present(ctx, thread, [row]);
+    return out!;
+  }
+
+  private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
+    const receipts = await this.store.receipts(rows.map((r) => r.id));
+    const byMessage = new Map<string, typeof receipts>();
+    for (const r of receipts) byMessage.set(r.message_id, [...(byMessage.get(r.message_id) ?? []), r]);
+    const staff = isStaffRole(ctx.actor.role);
+    return Promise.all(
+      rows.map(async (r) => ({
+        id: r.id,
+        threadId: r.thread_id,
+        senderId: r.sender_id,
+        senderRole: r.sender_role,
+        body: r.retracted_at && !staff ? null : await this.keyring.decrypt(thread.key_id, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version)),
+        createdAt: r.created_at.toISOString(),
+        edited: r.current_version > 1,
+        editedAt: r.edited_at ? r.edited_at.toISOString() : null,
+        version: r.current_version,
+        retracted: r.retracted_at !== null,
+        retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
+        contentHash: r.content_hash.toString('hex'),
+        receipts: (byMessage.get(r.id) ?? []).map((x) => ({ userId: x.user_id, deliveredAt: x.delivered_at.toISOString(), readAt: x.read_at ? x.read_at.toISOString() : null })),
+      })),
+    );
+  }
+
+  async list(ctx: RequestContext, threadId: string, q: Static<typeof MessageListQuery>) {
+    const { thread } = await this.threads.require(ctx, threadId, 'threads.read');
+    if (q.before && q.after) throw new AppError('validation_failed', 'Use either before or after, not both');
+    const limit = q.limit ?? 50;
+    const rows = await this.store.page(thread.id, {
+      includeRetracted: isStaffRole(ctx.actor.role),
+      beforeSeq: q.before ? decodeCursor(q.before) : undefined,
+      afterSeq: q.after ? decodeCursor(q.after) : undefined,
+      limit,
+    });
+    const items = await this.present(ctx, thread, rows);
+    await this.db.transaction().execute((tx) =>
+      this.audit.recordFor(tx, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } }),
+    );
+    const last = rows[rows.length - 1];
+    return { items, nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  /** A message the actor may see in a thread they may see; a retracted one is invisible to patients. */
+  private async requireMessage(ctx: RequestContext, threadId: string, messageId: string, tx?: Queryable, lock = false) {
+    const { thread, resource } = await this.threads.require(ctx, threadId, 'threads.read');
+    const row = await this.store.one(thread.id, messageId, tx, lock);
+    if (!row || (row.retracted_at && !isStaffRole(ctx.actor.role))) throw notFound('message');
+    return { thread, resource, row };
+  }
+
+  async edit(ctx: RequestContext, threadId: string, messageId: string, body: string): Promise<Out> {
+    const settings = await this.orgs.settings(ctx.actor.orgId);
+    const thread = await this.db.transaction().execute(async (tx) => {
+      const { thread, resource, row } = await this.requireMessage(ctx, threadId, messageId, tx, true);
+      if (!can(ctx.actor, 'messages.edit', { ...resource, senderId: row.sender_id, retracted: row.retracted_at !== null }, settings)) {
+        throw new AppError('forbidden', row.retracted_at ? 'A retracted message cannot be edited' : 'Only the sender can edit a message');
+      }
+      const version = row.current_version + 1;
+      const at = new Date();
+      await this.store.addVersion(tx, {
+        messageId: row.id,
+        orgId: row.org_id,
+        version,
+        bodyCt: await this.keyring.encrypt(thread.key_id, body, bodyAad(row.org_id, row.thread_id, row.id, version), tx),
+        contentHash: await this.contentHash(thread.key_id, body),
+        by: ctx.actor.userId,
+        at,
+      });
+      await this.store.replaceTokens(tx, row.org_id, row.thread_id, row.id, await this.searchTokens(row.org_id, body));
+      await this.audit.recordFor(tx, ctx, { action: 'messages.edit', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: row.thread_id, version } });
+      return thread;
+    });
+    return this.loadOne(ctx, thread, messageId);
+  }
+
+  async retract(ctx: RequestContext, threadId: string, messageId: string, reason: string | undefined): Promise<Out> {
+    const settings = await this.orgs.settings(ctx.actor.orgId);
+    const thread = await this.db.transaction().execute(async (tx) => {
+      const { thread, resource, row } = await this.requireMessage(ctx, threadId, messageId, tx, true);
+      if (!can(ctx.actor, 'messages.retract', { ...resource, senderId: row.sender_id, retracted: row.retracted_at !== null }, settings)) {
+        throw new AppError('forbidden', row.retracted_at ? 'The message is already retracted' : 'Only the staff member who sent a message can retract it');
+      }
+      const reasonCt = reason ? await this.keyring.encrypt(thread.key_id, reason, aad('message', row.org_id, row.thread_id, row.id, 'retract_reason'), tx) : null;
+      await this.store.retract(tx, row.id, ctx.actor.userId, new Date(), reasonCt);
+      await this.audit.recordFor(tx, ctx, { action: 'messages.retract', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: row.thread_id } });
+      return thread;
+    });
+    return this.loadOne(ctx, thread, messageId);
+  }
+
+  async versions(ctx: RequestContext, threadId: string, messageId: string): Promise<{ items: Static<typeof MessageVersion>[] }> {
+    const { thread, resource, row } = await this.requireMessage(ctx, threadId, messageId);
+    if (!can(ctx.actor, 'messages.versions', resource, await this.orgs.settings(ctx.actor.orgId))) throw notFound('message');
+    const versions = await this.store.versions(row.id);
+    const items = await Promise.all(
+      versions.map(async (v) => ({
+        version: v.version,
+        body: await this.keyring.decrypt(thread.key_id, v.body_ct, bodyAad(v.org_id, row.thread_id, v.message_id, v.version)),
+        editedBy: v.created_by,
+        createdAt: v.created_at.toISOString(),
+        contentHash: v.content_hash.toString('hex'),
+      })),
+    );
+    await this.db.transaction().execute((tx) =>
+      this.audit.recordFor(tx, ctx, { action: 'messages.versions', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { versions: items.length } }),
+    );
+    return { items };
+  }
+
+  async markReceipts(ctx: RequestContext, threadId: string, input: Static<typeof ReceiptUpdate>): Promise<{ updated: number }> {
+    return this.db.transaction().execute(async (tx) => {
+      const { thread, row } = await this.requireMessage(ctx, threadId, input.messageId, tx);
+      const updated = await this.store.markUpTo(tx, {
+        orgId: thread.org_id,
+        threadId: thread.id,
+        userId: ctx.actor.userId,
+        uptoSeq: row.seq,
+        read: input.status === 'read',
+        includeRetracted: isStaffRole(ctx.actor.role),
+        at: new Date(),
+      });
+      await this.audit.recordFor(tx, ctx, { action: 'messages.receipts', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { status: input.status, updated } });
+      return { updated };
+    });
+  }
+}

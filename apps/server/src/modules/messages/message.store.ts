@@ -1,0 +1,126 @@
+import { sql } from 'kysely';
+import type { Db, Queryable } from '../../platform/db/database.js';
+
+export interface MessageInsert {
+  id: string;
+  orgId: string;
+  threadId: string;
+  senderId: string;
+  senderRole: string;
+  createdAt: Date;
+  bodyCt: Buffer;
+  contentHash: Buffer;
+  tokens: Buffer[];
+}
+
+const MESSAGE_COLUMNS = [
+  'm.id', 'm.seq', 'm.org_id', 'm.thread_id', 'm.sender_id', 'm.sender_role', 'm.created_at', 'm.current_version',
+  'm.edited_at', 'm.retracted_at', 'v.body_ct', 'v.content_hash',
+] as const;
+
+export class MessageStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts message and first version; false when the id already exists (an idempotent retry or a clash). */
+  async insert(tx: Queryable, m: MessageInsert): Promise<boolean> {
+    const res = await tx
+      .insertInto('messages')
+      .values({ id: m.id, org_id: m.orgId, thread_id: m.threadId, sender_id: m.senderId, sender_role: m.senderRole, created_at: m.createdAt })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+    await tx
+      .insertInto('message_versions')
+      .values({ message_id: m.id, version: 1, org_id: m.orgId, body_ct: m.bodyCt, content_hash: m.contentHash, created_by: m.senderId, created_at: m.createdAt })
+      .execute();
+    await this.replaceTokens(tx, m.orgId, m.threadId, m.id, m.tokens, false);
+    return true;
+  }
+
+  async replaceTokens(tx: Queryable, orgId: string, threadId: string, messageId: string, tokens: Buffer[], clear = true): Promise<void> {
+    if (clear) await tx.deleteFrom('search_tokens').where('message_id', '=', messageId).execute();
+    if (tokens.length > 0) {
+      await tx
+        .insertInto('search_tokens')
+        .values(tokens.map((token) => ({ org_id: orgId, token, message_id: messageId, thread_id: threadId })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  /** Any message with this id, in any thread or organization (for idempotency checks). */
+  head(id: string, tx: Queryable = this.db) {
+    return tx
+      .selectFrom('messages as m')
+      .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').on('v.version', '=', 1))
+      .select(['m.id', 'm.org_id', 'm.thread_id', 'm.sender_id', 'v.content_hash'])
+      .where('m.id', '=', id)
+      .executeTakeFirst();
+  }
+
+  one(threadId: string, id: string, tx: Queryable = this.db, lock = false) {
+    let q = tx
+      .selectFrom('messages as m')
+      .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
+      .select(MESSAGE_COLUMNS)
+      .where('m.thread_id', '=', threadId)
+      .where('m.id', '=', id);
+    if (lock) q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** A page of a thread: newest first (optionally before a position) or oldest first after a position. */
+  page(threadId: string, opts: { includeRetracted: boolean; beforeSeq?: string; afterSeq?: string; limit: number }) {
+    let q = this.db
+      .selectFrom('messages as m')
+      .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
+      .select(MESSAGE_COLUMNS)
+      .where('m.thread_id', '=', threadId);
+    if (!opts.includeRetracted) q = q.where('m.retracted_at', 'is', null);
+    if (opts.afterSeq) return q.where('m.seq', '>', opts.afterSeq).orderBy('m.seq', 'asc').limit(opts.limit).execute();
+    if (opts.beforeSeq) q = q.where('m.seq', '<', opts.beforeSeq);
+    return q.orderBy('m.seq', 'desc').limit(opts.limit).execute();
+  }
+
+  receipts(messageIds: string[]) {
+    if (messageIds.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('message_receipts').selectAll().where('message_id', 'in', messageIds).execute();
+  }
+
+  versions(messageId: string) {
+    return this.db.selectFrom('message_versions').selectAll().where('message_id', '=', messageId).orderBy('version').execute();
+  }
+
+  async addVersion(tx: Queryable, v: { messageId: string; orgId: string; version: number; bodyCt: Buffer; contentHash: Buffer; by: string; at: Date }): Promise<void> {
+    await tx
+      .insertInto('message_versions')
+      .values({ message_id: v.messageId, version: v.version, org_id: v.orgId, body_ct: v.bodyCt, content_hash: v.contentHash, created_by: v.by, created_at: v.at })
+      .execute();
+    await tx.updateTable('messages').set({ current_version: v.version, edited_at: v.at }).where('id', '=', v.messageId).execute();
+  }
+
+  async retract(tx: Queryable, messageId: string, by: string, at: Date, reasonCt: Buffer | null): Promise<void> {
+    await tx.updateTable('messages').set({ retracted_at: at, retracted_by: by, retract_reason_ct: reasonCt }).where('id', '=', messageId).execute();
+  }
+
+  /**
+   * Marks every message of the thread up to `uptoSeq`, not sent by the user, as delivered (and read).
+   * Returns how many receipts changed.
+   */
+  async markUpTo(tx: Queryable, q: { orgId: string; threadId: string; userId: string; uptoSeq: string; read: boolean; includeRetracted: boolean; at: Date }): Promise<number> {
+    const readAt = q.read ? q.at : null;
+    const res = await sql<{ n: string }>`
+      WITH upserted AS (
+        INSERT INTO message_receipts (message_id, user_id, org_id, delivered_at, read_at)
+        SELECT m.id, ${q.userId}, ${q.orgId}, ${q.at}, ${readAt}::timestamptz
+          FROM messages m
+         WHERE m.thread_id = ${q.threadId} AND m.seq <= ${q.uptoSeq} AND m.sender_id <> ${q.userId}
+           AND (${q.includeRetracted} OR m.retracted_at IS NULL)
+        ON CONFLICT (message_id, user_id) DO UPDATE
+           SET read_at = coalesce(message_receipts.read_at, excluded.read_at)
+         WHERE message_receipts.read_at IS NULL AND excluded.read_at IS NOT NULL
+        RETURNING 1
+      ) SELECT count(*)::text AS n FROM upserted`.execute(tx);
+    return Number(res.rows[0]?.n ?? 0);
+  }
+}

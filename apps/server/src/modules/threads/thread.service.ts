@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { Static } from 'typebox';
+import type { Thread, ThreadCreate, ThreadListQuery } from '@haven/api';
+import type { Db } from '../../platform/db/database.js';
+import { aad } from '../../platform/crypto/aead.js';
+import type { Keyring } from '../../platform/crypto/keyring.js';
+import type { RequestContext } from '../../platform/http/context.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { AppError, notFound } from '../../platform/http/errors.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OrganizationService } from '../organization/organization.service.js';
+import type { PatientService } from '../patients/patient.service.js';
+import { can, isStaffRole, patientScope, type Action, type Resource } from '../policy/policy.js';
+import type { UserService } from '../users/user.service.js';
+import type { ThreadStore } from './thread.store.js';
+
+export type ThreadRecord = NonNullable<Awaited<ReturnType<ThreadStore['byId']>>>;
+const subjectAad = (t: { org_id: string; id: string }) => aad('thread', t.org_id, t.id, 'subject');
+const THREAD_CURSOR = /^\d{13,16}_[0-9a-f-]{36}$/;
+
+export class ThreadService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: ThreadStore,
+    private readonly patients: PatientService,
+    private readonly users: UserService,
+    private readonly orgs: OrganizationService,
+    private readonly keyring: Keyring,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The policy facts about a thread for this actor. */
+  async resource(ctx: RequestContext, thread: ThreadRecord): Promise<Resource> {
+    if (thread.kind === 'internal') {
+      return { orgId: thread.org_id, threadKind: 'internal', participant: await this.store.isParticipant(thread.id, ctx.actor.userId) };
+    }
+    const onCareTeam = isStaffRole(ctx.actor.role) ? await this.orgs.onPatientCareTeam(ctx.actor.userId, thread.patient_id!) : false;
+    return { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam };
+  }
+
+  /** Loads a thread the actor may use for `action`, or 404, the same answer as for a thread that does not exist. */
+  async require(ctx: RequestContext, threadId: string, action: Action = 'threads.read'): Promise<{ thread: ThreadRecord; resource: Resource }> {
+    const thread = await this.store.byId(ctx.actor.orgId, threadId);
+    if (!thread) throw notFound('thread');
+    const resource = await this.resource(ctx, thread);
+    if (!can(ctx.actor, action, resource, await this.orgs.settings(ctx.actor.orgId))) throw notFound('thread');
+    return { thread, resource };
+  }
+
+  async create(ctx: RequestContext, input: Static<typeof ThreadCreate>): Promise<Static<typeof Thread>> {
+    const orgId = ctx.actor.orgId;
+    const settings = await this.orgs.settings(orgId);
+    const kind = input.kind ?? (ctx.actor.role === 'patient' || input.patientId ? 'patient' : 'internal');
+    const id = randomUUID();
+    let patientId: string | null = null;
+    let keyId: string;
+    let participants: string[] = [];
+    if (kind === 'patient') {
+      patientId = ctx.actor.role === 'patient' ? ctx.actor.userId : (input.patientId ?? null);
+      if (!patientId) throw new AppError('validation_failed', 'patientId is required for a patient thread', { errors: [{ path: '/patientId', message: 'required' }] });
+      if (ctx.actor.role === 'patient' && input.patientId && input.patientId !== ctx.actor.userId) throw notFound('patient');
+      const patient = await this.patients.requirePatient(ctx, patientId, 'threads.create');
+      keyId = patient.key_id;
+      if (input.participantIds?.length) throw new AppError('validation_failed', 'Patient threads are shared with the care team; participants apply to internal threads');
+    } else {
+      if (!can(ctx.actor, 'threads.create', { orgId, threadKind: 'internal' }, settings)) throw new AppError('forbidden', 'Your role cannot start internal staff threads');
+      if (input.patientId) throw new AppError('validation_failed', 'Internal threads do not belong to a patient');
+      participants = [...new Set([ctx.actor.userId, ...(input.participantIds ?? [])])];
+      await this.users.assertActiveStaff(orgId, participants);
+      keyId = await this.keyring.orgDataKeyId(orgId, 'organization');
+    }
+    const topic = input.topic ?? (kind === 'patient' ? 'other' : null);
+    if (topic && !settings.topics.includes(topic)) {
+      throw new AppError('validation_failed', `Unknown topic; choose one of: ${settings.topics.join(', ')}`, { errors: [{ path: '/topic', message: 'unknown topic' }] });
+    }
+    await this.db.transaction().execute(async (tx) => {
+      const subjectCt = await this.keyring.encrypt(keyId, input.subject, subjectAad({ org_id: orgId, id }), tx);
+      await this.store.insert(tx, { id, orgId, kind, patientId, keyId, subjectCt, topic, createdBy: ctx.actor.userId }, participants);
+      await this.audit.recordFor(tx, ctx, { action: 'threads.create', resourceType: 'thread', resourceId: id, patientId, details: { kind, topic } });
+    });
+    const thread = await this.store.byId(orgId, id);
+    return (await this.present([thread!], ctx.actor.userId))[0]!;
+  }
+
+  async get(ctx: RequestContext, threadId: string) {
+    const { thread } = await this.require(ctx, threadId);
+    const [out] = await this.present([thread], ctx.actor.userId);
+    await this.db.transaction().execute((tx) => this.audit.recordFor(tx, ctx, { action: 'threads.get', resourceType: 'thread', resourceId: threadId, patientId: thread.patient_id }));
+    return out!;
+  }
+
+  async list(ctx: RequestContext, q: Static<typeof ThreadListQuery>) {
+    const settings = await this.orgs.settings(ctx.actor.orgId);
+    const limit = q.limit ?? 50;
+    let after: { at: Date; id: string } | undefined;
+    if (q.cursor) {
+      const [micros, id] = decodeCursor(q.cursor, THREAD_CURSOR).split('_');
+      after = { at: new Date(Number(micros) / 1000), id: id! };
+    }
+    const rows = await this.store.list({
+      orgId: ctx.actor.orgId,
+      scope: patientScope(ctx.actor, settings, 'messages'),
+      userId: ctx.actor.userId,
+      isStaff: isStaffRole(ctx.actor.role),
+      patientId: q.patientId,
+      kind: q.kind,
+      after,
+      limit,
+    });
+    const items = await this.present(rows, ctx.actor.userId, rows.map((r) => Number(r.unread)));
+    await this.db.transaction().execute((tx) =>
+      this.audit.recordFor(tx, ctx, { action: 'threads.list', resourceType: 'thread', patientId: q.patientId ?? null, details: { returned: items.length } }),
+    );
+    const last = rows[rows.length - 1];
+    return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_at.getTime() * 1000}_${last.id}`) : null };
+  }
+
+  async touch(tx: Parameters<AuditService['record']>[0], threadId: string, at: Date): Promise<void> {
+    await tx.updateTable('threads').set({ last_message_at: at }).where('id', '=', threadId).execute();
+  }
+
+  private async present(rows: ThreadRecord[], _viewerId: string, unread?: number[]): Promise<Static<typeof Thread>[]> {
+    const participants = await this.store.participantIds(rows.filter((r) => r.kind === 'internal').map((r) => r.id));
+    return Promise.all(
+      rows.map(async (t, i) => ({
+        id: t.id,
+        kind: t.kind,
+        subject: await this.keyring.decrypt(t.key_id, t.subject_ct, subjectAad(t)),
+        topic: t.topic,
+        patientId: t.patient_id,
+        participantIds: participants.get(t.id) ?? [],
+        createdBy: t.created_by,
+        createdAt: t.created_at.toISOString(),
+        lastMessageAt: t.last_message_at ? t.last_message_at.toISOString() : null,
+        unreadCount: unread?.[i] ?? 0,
+      })),
+    );
+  }
+}

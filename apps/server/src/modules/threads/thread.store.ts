@@ -1,0 +1,108 @@
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Db, Queryable } from '../../platform/db/database.js';
+import type { Database } from '../../platform/db/schema.js';
+import type { PatientScope } from '../policy/policy.js';
+
+export interface ThreadInsert {
+  id: string;
+  orgId: string;
+  kind: 'patient' | 'internal';
+  patientId: string | null;
+  keyId: string;
+  subjectCt: Buffer;
+  topic: string | null;
+  createdBy: string;
+}
+
+/**
+ * The threads an actor may see, as a SQL condition on alias `t`: patient threads within the patient scope,
+ * and internal threads they take part in.
+ */
+export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['threads'] }, 't'>, scope: PatientScope, userId: string, isStaff: boolean) {
+  const participant = eb.exists(
+    eb.selectFrom('thread_participants as tp').select('tp.thread_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId),
+  );
+  const internal = eb.and([eb('t.kind', '=', 'internal'), participant]);
+  const patientThreads = (() => {
+    switch (scope.kind) {
+      case 'all':
+        return eb('t.kind', '=', 'patient');
+      case 'self':
+        return eb.and([eb('t.kind', '=', 'patient'), eb('t.patient_id', '=', scope.patientId)]);
+      case 'care_team':
+        return eb.and([
+          eb('t.kind', '=', 'patient'),
+          eb.exists(
+            eb
+              .selectFrom('patient_care_teams as pc')
+              .innerJoin('care_team_members as cm', 'cm.care_team_id', 'pc.care_team_id')
+              .select('pc.patient_id')
+              .whereRef('pc.patient_id', '=', 't.patient_id')
+              .where('cm.user_id', '=', scope.userId),
+          ),
+        ]);
+      case 'none':
+        return sql<boolean>`false`;
+    }
+  })();
+  return isStaff ? eb.or([patientThreads, internal]) : patientThreads;
+}
+
+export class ThreadStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(tx: Queryable, t: ThreadInsert, participantIds: string[]): Promise<void> {
+    await tx
+      .insertInto('threads')
+      .values({ id: t.id, org_id: t.orgId, kind: t.kind, patient_id: t.patientId, key_id: t.keyId, subject_ct: t.subjectCt, topic: t.topic, created_by: t.createdBy, created_at: new Date() })
+      .execute();
+    if (participantIds.length > 0) {
+      await tx.insertInto('thread_participants').values(participantIds.map((u) => ({ thread_id: t.id, user_id: u, org_id: t.orgId }))).execute();
+    }
+  }
+
+  byId(orgId: string, id: string, tx: Queryable = this.db) {
+    return tx.selectFrom('threads').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  }
+
+  async participantIds(threadIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (threadIds.length === 0) return out;
+    const rows = await this.db.selectFrom('thread_participants').select(['thread_id', 'user_id']).where('thread_id', 'in', threadIds).execute();
+    for (const r of rows) out.set(r.thread_id, [...(out.get(r.thread_id) ?? []), r.user_id]);
+    return out;
+  }
+
+  async isParticipant(threadId: string, userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('thread_participants').select('user_id').where('thread_id', '=', threadId).where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { at: Date; id: string }; limit: number }) {
+    const activity = sql<Date>`coalesce(t.last_message_at, t.created_at)`;
+    let query = this.db
+      .selectFrom('threads as t')
+      .selectAll('t')
+      .select(activity.as('activity_at'))
+      .select((eb) =>
+        eb
+          .selectFrom('messages as m')
+          .select(sql<string>`count(*)`.as('n'))
+          .whereRef('m.thread_id', '=', 't.id')
+          .where('m.sender_id', '<>', q.userId)
+          .where((w) => (q.isStaff ? sql<boolean>`true` : w('m.retracted_at', 'is', null)))
+          .where((w) =>
+            w.not(
+              w.exists(w.selectFrom('message_receipts as r').select('r.message_id').whereRef('r.message_id', '=', 'm.id').where('r.user_id', '=', q.userId).where('r.read_at', 'is not', null)),
+            ),
+          )
+          .as('unread'),
+      )
+      .where('t.org_id', '=', q.orgId)
+      .where((eb) => visibleThreads(eb, q.scope, q.userId, q.isStaff));
+    if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);
+    if (q.kind) query = query.where('t.kind', '=', q.kind);
+    if (q.after) query = query.where(sql<boolean>`(${activity}, t.id) < (${q.after.at}, ${q.after.id}::uuid)`);
+    return query.orderBy(sql`coalesce(t.last_message_at, t.created_at)`, 'desc').orderBy('t.id', 'desc').limit(q.limit).execute();
+  }
+}

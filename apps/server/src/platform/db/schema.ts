@@ -1,0 +1,214 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row types of the database, column names as in SQL (snake_case); stores map them to camelCase. */
+type Ts = ColumnType<Date, Date | string | undefined, Date | string>;
+type TsNullable = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Bytes = Buffer;
+
+export interface OrganizationsTable {
+  id: string;
+  slug: string;
+  name: string;
+  settings: ColumnType<OrgSettings, string, string>;
+  created_at: Ts;
+}
+export interface OrgSettings {
+  staffSeeAllPatients?: boolean;
+  topics?: string[];
+}
+export interface OrgKeysTable {
+  org_id: string;
+  version: number;
+  wrapped: Bytes;
+  master_key_id: string;
+  created_at: Ts;
+}
+export interface DataKeysTable {
+  id: string;
+  org_id: string;
+  purpose: 'patient' | 'organization' | 'blind_index';
+  patient_id: string | null;
+  org_key_version: number;
+  wrapped: Bytes | null;
+  created_at: Ts;
+  shredded_at: TsNullable;
+}
+export interface DepartmentsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: Ts;
+}
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  role: 'admin' | 'provider' | 'staff' | 'compliance' | 'patient';
+  status: ColumnType<'active' | 'deactivated', 'active' | 'deactivated' | undefined, 'active' | 'deactivated'>;
+  key_id: string;
+  email_bidx: Bytes;
+  email_ct: Bytes;
+  name_ct: Bytes;
+  phone_ct: Bytes | null;
+  dob_ct: Bytes | null;
+  mrn_ct: Bytes | null;
+  mrn_bidx: Bytes | null;
+  department_id: string | null;
+  password_hash: string | null;
+  password_changed_at: TsNullable;
+  totp_secret_ct: Bytes | null;
+  totp_pending_ct: Bytes | null;
+  totp_enabled: Generated<boolean>;
+  totp_last_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  created_at: Ts;
+  deactivated_at: TsNullable;
+}
+export interface CareTeamsTable {
+  id: string;
+  org_id: string;
+  department_id: string | null;
+  name: string;
+  created_at: Ts;
+}
+export interface CareTeamMembersTable {
+  care_team_id: string;
+  user_id: string;
+  org_id: string;
+}
+export interface PatientCareTeamsTable {
+  patient_id: string;
+  care_team_id: string;
+  org_id: string;
+}
+export interface SessionsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  token_hash: Bytes;
+  transport: 'cookie' | 'bearer';
+  stage: 'active' | 'mfa_required' | 'mfa_enrollment_required';
+  idle_timeout_s: number;
+  created_at: Ts;
+  last_seen_at: Ts;
+  expires_at: Ts;
+  revoked_at: TsNullable;
+  revoked_reason: string | null;
+}
+export interface AuthThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: Ts;
+  updated_at: Ts;
+}
+export interface ThreadsTable {
+  id: string;
+  org_id: string;
+  kind: 'patient' | 'internal';
+  patient_id: string | null;
+  key_id: string;
+  subject_ct: Bytes;
+  topic: string | null;
+  created_by: string;
+  created_at: Ts;
+  last_message_at: TsNullable;
+}
+export interface ThreadParticipantsTable {
+  thread_id: string;
+  user_id: string;
+  org_id: string;
+}
+export interface MessagesTable {
+  id: string;
+  seq: ColumnType<string, never, never>;
+  org_id: string;
+  thread_id: string;
+  sender_id: string;
+  sender_role: string;
+  created_at: Ts;
+  current_version: Generated<number>;
+  edited_at: TsNullable;
+  retracted_at: TsNullable;
+  retracted_by: string | null;
+  retract_reason_ct: Bytes | null;
+}
+export interface MessageVersionsTable {
+  message_id: string;
+  version: number;
+  org_id: string;
+  body_ct: Bytes;
+  content_hash: Bytes;
+  created_by: string;
+  created_at: Ts;
+}
+export interface MessageReceiptsTable {
+  message_id: string;
+  user_id: string;
+  org_id: string;
+  delivered_at: Ts;
+  read_at: TsNullable;
+}
+export interface SearchTokensTable {
+  org_id: string;
+  token: Bytes;
+  message_id: string;
+  thread_id: string;
+}
+export interface AuditHeadsTable {
+  org_id: string;
+  seq: ColumnType<string, string | number, string | number>;
+  hash: Bytes;
+}
+export interface AuditEventsTable {
+  org_id: string;
+  seq: ColumnType<string, string | number, string | number>;
+  id: string;
+  at: Ts;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  patient_id: string | null;
+  address: string | null;
+  outcome: 'success' | 'denied' | 'failure';
+  details: ColumnType<Record<string, unknown>, string, string>;
+  digest: Bytes;
+  hash: Bytes;
+}
+export interface SigningKeysTable {
+  id: string;
+  public_key_pem: string;
+  private_key_ct: Bytes;
+  master_key_id: string;
+  created_at: Ts;
+}
+export interface AuditCheckpointsTable {
+  org_id: string;
+  seq: ColumnType<string, string | number, string | number>;
+  hash: Bytes;
+  signed_at: Ts;
+  key_id: string;
+  signature: Bytes;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  org_keys: OrgKeysTable;
+  data_keys: DataKeysTable;
+  departments: DepartmentsTable;
+  users: UsersTable;
+  care_teams: CareTeamsTable;
+  care_team_members: CareTeamMembersTable;
+  patient_care_teams: PatientCareTeamsTable;
+  sessions: SessionsTable;
+  auth_throttle: AuthThrottleTable;
+  threads: ThreadsTable;
+  thread_participants: ThreadParticipantsTable;
+  messages: MessagesTable;
+  message_versions: MessageVersionsTable;
+  message_receipts: MessageReceiptsTable;
+  search_tokens: SearchTokensTable;
+  audit_heads: AuditHeadsTable;
+  audit_events: AuditEventsTable;
+  signing_keys: SigningKeysTable;
+  audit_checkpoints: AuditCheckpointsTable;
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static, TSchema } from 'typebox';
+import { endpoints, type Endpoints, type OperationId, type OperationOutput } from '@haven/api';
+import type { AuthenticatedSession } from '../../modules/auth/auth.service.js';
+import type { AnonymousContext, RequestContext } from './context.js';
+import { AppError } from './errors.js';
+import { Problem } from '@haven/api';
+
+type S<T> = T extends TSchema ? Static<T> : undefined;
+type Field<K extends OperationId, F extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in F]: infer T } ? S<T> : undefined;
+
+export interface HandlerInput<K extends OperationId> {
+  params: Field<K, 'params'>;
+  query: Field<K, 'query'>;
+  body: Field<K, 'body'>;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** Handlers of signed-in endpoints get a RequestContext; public ones an AnonymousContext. */
+export type Handler<K extends OperationId> = (
+  input: HandlerInput<K>,
+  ctx: Endpoints[K]['auth'] extends 'public' ? AnonymousContext : RequestContext & { session: AuthenticatedSession; token: string },
+) => Promise<OperationOutput<K>>;
+
+export type HandlerMap = { [K in OperationId]: Handler<K> };
+
+export interface AuthHook {
+  /** Resolves the caller's session or throws 401; checks CSRF for cookie sessions. */
+  authenticate(request: FastifyRequest): Promise<{ session: AuthenticatedSession; token: string }>;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Registers every operation of the API contract under /api/v1: routes validate (schemas from packages/api),
+ * handlers call services. A missing handler is a startup error, so the contract and the server cannot drift.
+ */
+export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, auth: AuthHook): void {
+  for (const [op, e] of Object.entries(endpoints) as [OperationId, Endpoints[OperationId]][]) {
+    const handler = handlers[op] as unknown as Handler<OperationId>;
+    if (!handler) throw new Error(`no handler for ${op}`);
+    const schema: Record<string, unknown> = {
+      operationId: op,
+      summary: e.summary,
+      tags: [e.tag],
+      response: { [e.status]: e.response, '4XX': Problem, '5XX': Problem },
+    };
+    if ('params' in e) schema.params = e.params;
+    if ('query' in e) schema.querystring = e.query;
+    if ('body' in e) schema.body = e.body;
+    if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
+    app.route({
+      method: e.method,
+      url: `/api/v1${e.path}`,
+      schema,
+      config: { operationId: op },
+      handler: async (request, reply) => {
+        const base = { address: request.ip ?? null, requestId: request.id };
+        let ctx: unknown = base;
+        if (e.auth !== 'public') {
+          const { session, token } = await auth.authenticate(request);
+          if (e.auth === 'session' && session.stage !== 'active') throw new AppError('mfa_required');
+          ctx = { ...base, actor: session.actor, session, token };
+        }
+        reply.status(e.status);
+        const out = await handler(
+          { params: request.params, query: request.query, body: request.body, request, reply } as HandlerInput<OperationId>,
+          ctx as never,
+        );
+        return out;
+      },
+    });
+  }
+}
+
+export const isUnsafeMethod = (method: string): boolean => UNSAFE.has(method);

@@ -1,0 +1,49 @@
+/** Haven's error catalogue: one stable code per failure a client can act on. */
+export const ERRORS = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  password_rejected: { status: 400, title: 'The password does not meet the password rules' },
+  unauthenticated: { status: 401, title: 'Sign-in required' },
+  invalid_credentials: { status: 401, title: 'Organization, e-mail or password is incorrect' },
+  invalid_mfa_code: { status: 401, title: 'The verification code is incorrect' },
+  session_expired: { status: 401, title: 'The session has ended; sign in again' },
+  mfa_required: { status: 403, title: 'Complete the second sign-in step first' },
+  csrf_failed: { status: 403, title: 'Missing or invalid CSRF token' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  idempotency_conflict: { status: 409, title: 'A different message was already sent with this id' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Send application/json' },
+  too_many_requests: { status: 429, title: 'Too many attempts; try again later' },
+  integrity_error: { status: 500, title: 'Stored data failed its integrity check' },
+  internal_error: { status: 500, title: 'Something went wrong on our side' },
+  not_ready: { status: 503, title: 'Not ready' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly errors: { path: string; message: string }[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    extra?: { errors?: { path: string; message: string }[]; headers?: Record<string, string> },
+  ) {
+    super(detail ?? ERRORS[code].title);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.detail = detail;
+    this.errors = extra?.errors;
+    this.headers = extra?.headers;
+  }
+}
+
+/** The same answer for "does not exist" and "you may not see it". */
+export const notFound = (what = 'resource'): AppError => new AppError('not_found', `No such ${what}`);

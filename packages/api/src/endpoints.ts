@@ -1,0 +1,117 @@
+import { Type, type TSchema } from 'typebox';
+import { Ok, Page, Uuid } from './common.js';
+import { LoginRequest, PasswordChange, SessionInfo, TotpCode, TotpSetup } from './auth.js';
+import {
+  CareTeam,
+  CareTeamCreate,
+  CareTeamMemberAdd,
+  Department,
+  DepartmentCreate,
+  Organization,
+  OrganizationUpdate,
+} from './organization.js';
+import { Patient, PatientCreate, PatientQuery, PatientUpdate, StaffCreate, User, UserUpdate } from './users.js';
+import {
+  Message,
+  MessageCreate,
+  MessageEdit,
+  MessageListQuery,
+  MessagePage,
+  MessageRetract,
+  MessageVersion,
+  ReceiptResult,
+  ReceiptUpdate,
+  SearchRequest,
+  SearchResult,
+  Thread,
+  ThreadCreate,
+  ThreadListQuery,
+} from './messaging.js';
+import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
+
+/**
+ * Who may call an endpoint before the policy module decides on the resource:
+ * - public: no session
+ * - pending: any session, including one still waiting for its second factor
+ * - session: a fully signed-in session
+ */
+export type EndpointAuth = 'public' | 'pending' | 'session';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface EndpointDef {
+  method: HttpMethod;
+  /** Path under /api/v1, with `:name` parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: EndpointAuth;
+  params?: TSchema;
+  query?: TSchema;
+  body?: TSchema;
+  status: number;
+  response: TSchema;
+  /** Responses carrying health information get Cache-Control: no-store (all API responses do). */
+}
+
+const def = <const E extends EndpointDef>(e: E): E => e;
+
+const IdParams = Type.Object({ id: Uuid });
+const ThreadParams = Type.Object({ threadId: Uuid });
+const MessageParams = Type.Object({ threadId: Uuid, messageId: Uuid });
+const MemberParams = Type.Object({ id: Uuid, userId: Uuid });
+
+/** The whole REST surface. Operation ids are reused in logs, audit actions and rate limits. */
+export const endpoints = {
+  // auth
+  'auth.login': def({ method: 'POST', path: '/auth/login', summary: 'Sign in with organization, e-mail and password', tag: 'auth', auth: 'public', body: LoginRequest, status: 200, response: SessionInfo }),
+  'auth.session': def({ method: 'GET', path: '/auth/session', summary: 'The current session', tag: 'auth', auth: 'pending', status: 200, response: SessionInfo }),
+  'auth.logout': def({ method: 'POST', path: '/auth/logout', summary: 'End the current session', tag: 'auth', auth: 'pending', status: 200, response: Ok }),
+  'auth.mfa.verify': def({ method: 'POST', path: '/auth/mfa/verify', summary: 'Complete sign-in with a TOTP code', tag: 'auth', auth: 'pending', body: TotpCode, status: 200, response: SessionInfo }),
+  'auth.totp.setup': def({ method: 'POST', path: '/auth/mfa/totp/setup', summary: 'Start TOTP enrollment (returns the secret once)', tag: 'auth', auth: 'pending', status: 200, response: TotpSetup }),
+  'auth.totp.enable': def({ method: 'POST', path: '/auth/mfa/totp/enable', summary: 'Confirm TOTP enrollment with a first code', tag: 'auth', auth: 'pending', body: TotpCode, status: 200, response: SessionInfo }),
+  'auth.password.change': def({ method: 'POST', path: '/auth/password', summary: 'Change password; ends every other session', tag: 'auth', auth: 'session', body: PasswordChange, status: 200, response: Ok }),
+
+  // organization, departments, care teams
+  'organization.get': def({ method: 'GET', path: '/organization', summary: 'The organization of the signed-in user', tag: 'organization', auth: 'session', status: 200, response: Organization }),
+  'organization.update': def({ method: 'PATCH', path: '/organization', summary: 'Update organization settings', tag: 'organization', auth: 'session', body: OrganizationUpdate, status: 200, response: Organization }),
+  'departments.create': def({ method: 'POST', path: '/departments', summary: 'Create a department', tag: 'organization', auth: 'session', body: DepartmentCreate, status: 201, response: Department }),
+  'departments.list': def({ method: 'GET', path: '/departments', summary: 'List departments', tag: 'organization', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(Department) }) }),
+  'careTeams.create': def({ method: 'POST', path: '/care-teams', summary: 'Create a care team', tag: 'organization', auth: 'session', body: CareTeamCreate, status: 201, response: CareTeam }),
+  'careTeams.list': def({ method: 'GET', path: '/care-teams', summary: 'List care teams', tag: 'organization', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(CareTeam) }) }),
+  'careTeams.members.add': def({ method: 'POST', path: '/care-teams/:id/members', summary: 'Add a staff member to a care team', tag: 'organization', auth: 'session', params: IdParams, body: CareTeamMemberAdd, status: 200, response: CareTeam }),
+  'careTeams.members.remove': def({ method: 'DELETE', path: '/care-teams/:id/members/:userId', summary: 'Remove a staff member from a care team', tag: 'organization', auth: 'session', params: MemberParams, status: 200, response: CareTeam }),
+
+  // users (staff)
+  'users.create': def({ method: 'POST', path: '/users', summary: 'Create a staff user', tag: 'users', auth: 'session', body: StaffCreate, status: 201, response: User }),
+  'users.list': def({ method: 'GET', path: '/users', summary: 'List staff users', tag: 'users', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(User) }) }),
+  'users.get': def({ method: 'GET', path: '/users/:id', summary: 'Get a staff user', tag: 'users', auth: 'session', params: IdParams, status: 200, response: User }),
+  'users.update': def({ method: 'PATCH', path: '/users/:id', summary: 'Update a staff user', tag: 'users', auth: 'session', params: IdParams, body: UserUpdate, status: 200, response: User }),
+  'users.deactivate': def({ method: 'POST', path: '/users/:id/deactivate', summary: 'Deactivate a user (staff or patient); ends all their sessions', tag: 'users', auth: 'session', params: IdParams, status: 200, response: Ok }),
+
+  // patients
+  'patients.create': def({ method: 'POST', path: '/patients', summary: 'Register a patient', tag: 'patients', auth: 'session', body: PatientCreate, status: 201, response: Patient }),
+  'patients.list': def({ method: 'GET', path: '/patients', summary: 'Patients the caller may see (exact MRN or e-mail lookup)', tag: 'patients', auth: 'session', query: PatientQuery, status: 200, response: Type.Object({ items: Type.Array(Patient) }) }),
+  'patients.get': def({ method: 'GET', path: '/patients/:id', summary: 'A patient profile', tag: 'patients', auth: 'session', params: IdParams, status: 200, response: Patient }),
+  'patients.update': def({ method: 'PATCH', path: '/patients/:id', summary: 'Update a patient profile or care teams', tag: 'patients', auth: 'session', params: IdParams, body: PatientUpdate, status: 200, response: Patient }),
+
+  // threads and messages
+  'threads.create': def({ method: 'POST', path: '/threads', summary: 'Start a thread (patient thread or internal staff thread)', tag: 'messages', auth: 'session', body: ThreadCreate, status: 201, response: Thread }),
+  'threads.list': def({ method: 'GET', path: '/threads', summary: 'Threads the caller may see, most recent first', tag: 'messages', auth: 'session', query: ThreadListQuery, status: 200, response: Page(Thread) }),
+  'threads.get': def({ method: 'GET', path: '/threads/:threadId', summary: 'A thread', tag: 'messages', auth: 'session', params: ThreadParams, status: 200, response: Thread }),
+  'messages.create': def({ method: 'POST', path: '/threads/:threadId/messages', summary: 'Send a message (idempotent by client-supplied id)', tag: 'messages', auth: 'session', params: ThreadParams, body: MessageCreate, status: 201, response: Message }),
+  'messages.list': def({ method: 'GET', path: '/threads/:threadId/messages', summary: 'Thread history: newest first, `before` for older pages, `after` for newer ones', tag: 'messages', auth: 'session', params: ThreadParams, query: MessageListQuery, status: 200, response: MessagePage }),
+  'messages.edit': def({ method: 'PATCH', path: '/threads/:threadId/messages/:messageId', summary: 'Edit your message (earlier versions are kept)', tag: 'messages', auth: 'session', params: MessageParams, body: MessageEdit, status: 200, response: Message }),
+  'messages.retract': def({ method: 'POST', path: '/threads/:threadId/messages/:messageId/retract', summary: 'Retract a staff message: hidden from the patient, kept for the record', tag: 'messages', auth: 'session', params: MessageParams, body: MessageRetract, status: 200, response: Message }),
+  'messages.versions': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/versions', summary: 'Every version of a message (staff)', tag: 'messages', auth: 'session', params: MessageParams, status: 200, response: Type.Object({ items: Type.Array(MessageVersion) }) }),
+  'messages.receipts': def({ method: 'POST', path: '/threads/:threadId/receipts', summary: 'Mark messages delivered or read up to and including a message', tag: 'messages', auth: 'session', params: ThreadParams, body: ReceiptUpdate, status: 200, response: ReceiptResult }),
+  'messages.search': def({ method: 'POST', path: '/search/messages', summary: 'Search message text within what the caller may see (query in the body, never in the URL)', tag: 'messages', auth: 'session', body: SearchRequest, status: 200, response: SearchResult }),
+
+  // audit
+  'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),
+  'audit.verify': def({ method: 'POST', path: '/audit/verify', summary: 'Verify the hash chain and signed checkpoints', tag: 'audit', auth: 'session', status: 200, response: AuditVerifyResult }),
+  'audit.checkpoints': def({ method: 'GET', path: '/audit/checkpoints', summary: 'Signed checkpoints of the audit chain', tag: 'audit', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(AuditCheckpoint) }) }),
+  'audit.publicKey': def({ method: 'GET', path: '/audit/public-key', summary: 'Public key that signs audit checkpoints', tag: 'audit', auth: 'public', status: 200, response: AuditPublicKey }),
+} as const satisfies Record<string, EndpointDef>;
+
+export type Endpoints = typeof endpoints;
+export type OperationId = keyof Endpoints;

@@ -1,0 +1,47 @@
+import { Type, type Static } from 'typebox';
+import { Timestamp, Uuid } from './common.js';
+
+export const Topic = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9_]+$' });
+
+export const Organization = Type.Object({
+  id: Uuid,
+  slug: Type.String(),
+  name: Type.String(),
+  staffSeeAllPatients: Type.Boolean({ description: 'Small practices: every provider and staff member sees every patient' }),
+  topics: Type.Array(Topic),
+});
+export type Organization = Static<typeof Organization>;
+
+export const OrganizationUpdate = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    staffSeeAllPatients: Type.Optional(Type.Boolean()),
+    topics: Type.Optional(Type.Array(Topic, { minItems: 1, maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DepartmentCreate = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const Department = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp });
+export type Department = Static<typeof Department>;
+
+export const CareTeamCreate = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    departmentId: Type.Optional(Uuid),
+    memberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })),
+  },
+  { additionalProperties: false },
+);
+export const CareTeam = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  departmentId: Type.Union([Uuid, Type.Null()]),
+  memberIds: Type.Array(Uuid),
+  createdAt: Timestamp,
+});
+export type CareTeam = Static<typeof CareTeam>;
+export const CareTeamMemberAdd = Type.Object({ userId: Uuid }, { additionalProperties: false });
