@@ -32,6 +32,8 @@ export interface HavenClientOptions {
   token?: string;
   /** CSRF token for cookie sessions. */
   csrfToken?: string;
+  /** Trusted-device token from an earlier sign-in: keeps this client able to sign in while the account is throttled. */
+  deviceToken?: string;
   fetch?: typeof fetch;
   headers?: Record<string, string>;
 }
@@ -40,6 +42,7 @@ export interface HavenClientOptions {
 export class HavenClient {
   token: string | undefined;
   csrfToken: string | undefined;
+  deviceToken: string | undefined;
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly headers: Record<string, string>;
@@ -48,6 +51,7 @@ export class HavenClient {
     this.baseUrl = options.baseUrl.replace(/\/$/, '');
     this.token = options.token;
     this.csrfToken = options.csrfToken;
+    this.deviceToken = options.deviceToken;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.headers = options.headers ?? {};
   }
@@ -70,6 +74,7 @@ export class HavenClient {
     const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.csrfToken && endpoint.method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
+    if (op === 'auth.login' && this.deviceToken) headers['x-haven-device'] = this.deviceToken;
     let body: string | undefined;
     if ('body' in endpoint || input.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -90,7 +95,9 @@ export class HavenClient {
         errors: problem.errors,
       });
     }
+    if (op === 'auth.logout') this.token = undefined;
     if (op === 'auth.login') {
+      this.deviceToken = res.headers.get('x-haven-device') ?? this.deviceToken;
       const session = data as { token?: string; csrfToken?: string };
       if (session.token) this.token = session.token;
       if (session.csrfToken) this.csrfToken = session.csrfToken;

@@ -39,11 +39,13 @@ export function checkPassword(password: string, ctx: PasswordContext): string | 
   const compact = lower.replace(/[\s\d!@#$%^&*()_+\-=.,;:'"?/\\|[\]{}~`<>]+/g, '');
   if (COMMON.has(lower) || COMMON.has(compact)) return 'This password is too common. Choose a passphrase of unrelated words.';
   if (isTrivialPattern(lower)) return 'This password is a repeated or sequential pattern.';
+  // Context words (service, practice, the user's e-mail) compared the same way the password is: letters only.
   const context = [...HAVEN_WORDS];
-  if (ctx.email) context.push(ctx.email.toLowerCase(), ctx.email.split('@')[0]!.toLowerCase());
-  if (ctx.organizationSlug) context.push(ctx.organizationSlug.toLowerCase());
-  const stripped = context.reduce((s, w) => (w.length >= 3 ? s.split(w).join('') : s), compact);
-  if (compact.length > 0 && stripped.length < 4) return 'This password is built from your e-mail, the practice name or common words.';
+  for (const source of [ctx.email, ctx.organizationSlug]) {
+    if (source) context.push(...(source.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []));
+  }
+  const stripped = context.sort((a, b) => b.length - a.length).reduce((s, w) => s.split(w).join(''), compact);
+  if (compact.length > 0 && stripped.replace(/\d/g, '').length < 4) return 'This password is built from your e-mail, the practice name or common words.';
   return null;
 }
 
