@@ -98,6 +98,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
 
+  // The API speaks JSON only; anything else is 415.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Request log: method, route, status and time; never bodies, query strings or headers.
