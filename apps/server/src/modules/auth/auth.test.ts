@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HavenClient } from '@haven/api';
+import { totpCode } from './totp.js';
 import { addPatient, code, createOrganization, rejects, startTestServer, strongPassword, type Member, type TestServer } from '../../../test/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -163,7 +164,8 @@ describe('second factor', () => {
     const setup = await c.call('auth.totp.setup');
     assert.match(setup.otpauthUri, /^otpauth:\/\/totp\//);
     await rejects(c.call('auth.totp.enable', { body: { code: code(setup.secret) === '000000' ? '111111' : '000000' } }), 401, 'invalid_mfa_code');
-    const enabled = await c.call('auth.totp.enable', { body: { code: code(setup.secret) } });
+    const enrolledAt = Date.now();
+    const enabled = await c.call('auth.totp.enable', { body: { code: totpCode(setup.secret, enrolledAt) } });
     assert.equal(enabled.stage, 'active');
     assert.equal(enabled.user.mfaEnabled, true);
     await c.call('threads.list');
@@ -174,8 +176,8 @@ describe('second factor', () => {
     await rejects(next.call('threads.list'), 403, 'mfa_required');
     await rejects(next.call('auth.totp.setup'), 403, 'mfa_required');
     // The code used at enrollment cannot be replayed.
-    await rejects(next.call('auth.mfa.verify', { body: { code: code(setup.secret) } }), 401, 'invalid_mfa_code');
-    const verified = await next.call('auth.mfa.verify', { body: { code: code(setup.secret, 1) } });
+    await rejects(next.call('auth.mfa.verify', { body: { code: totpCode(setup.secret, enrolledAt) } }), 401, 'invalid_mfa_code');
+    const verified = await next.call('auth.mfa.verify', { body: { code: totpCode(setup.secret, enrolledAt + 30_000) } });
     assert.equal(verified.stage, 'active');
     await next.call('threads.list');
     const row = await server.sql<{ totp_secret_ct: Buffer }>('select totp_secret_ct from users where id = $1', [nurse.id]);
