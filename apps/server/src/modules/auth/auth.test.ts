@@ -48,7 +48,7 @@ describe('sign-in answers', () => {
     const times: number[][] = [];
     for (const [i, [org, email, password]] of attempts.entries()) {
       const t: number[] = [];
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < 5; k++) {
         const t0 = performance.now();
         const res = await fetch(`${server.url}/api/v1/auth/login`, {
           method: 'POST',
@@ -65,9 +65,9 @@ describe('sign-in answers', () => {
     }
     for (const b of bodies) assert.deepEqual(b, bodies[0]);
     assert.equal((bodies[0] as { code: string }).code, 'invalid_credentials');
-    // Every path pays for an argon2id verification: medians within a factor of 3 of each other.
-    const medians = times.map((t) => t[1]!);
-    assert.ok(Math.max(...medians) / Math.min(...medians) < 3, `medians ${medians.map((m) => m.toFixed(1)).join(', ')} ms`);
+    // Every path pays for an argon2id verification: medians within a factor of 4 of each other (a skipped hash would be >10x faster).
+    const medians = times.map((t) => t[2]!);
+    assert.ok(Math.max(...medians) / Math.min(...medians) < 4, `medians ${medians.map((m) => m.toFixed(1)).join(', ')} ms`);
     assert.ok(Math.min(...medians) > 5, 'even an unknown account costs a password hash');
   });
 });
