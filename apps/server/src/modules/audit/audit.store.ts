@@ -1,22 +1,9 @@
 import { sql } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
-import { GENESIS_HASH } from './audit.chain.js';
+import { GENESIS_HASH, type AuditFields } from './audit.chain.js';
 
-export interface AuditRowInput {
-  orgId: string;
-  id: string;
-  at: Date;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  resourceType: string;
-  resourceId: string | null;
-  patientId: string | null;
-  address: string | null;
-  outcome: 'success' | 'denied' | 'failure';
-  details: Record<string, unknown>;
-  digest: Buffer;
-}
+/** An event's fields plus its content digest, as the store appends it. */
+export type AuditRowInput = AuditFields & { digest: Buffer };
 
 export interface AuditListFilter {
   orgId: string;
