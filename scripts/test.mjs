@@ -63,11 +63,18 @@ if (mode === 'embedded') {
 }
 
 const concurrency = Number(process.env.HAVEN_TEST_CONCURRENCY ?? 3);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', '--test-reporter=spec', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',
 });
+// A watchdog: a stuck test run must fail, not hold CI until its time limit.
+const limitMs = Number(process.env.HAVEN_TEST_LIMIT_MS ?? 15 * 60_000);
+const watchdog = setTimeout(() => {
+  process.stderr.write(`test run exceeded ${limitMs / 1000} s; stopping it\n`);
+  child.kill('SIGKILL');
+}, limitMs);
 const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+clearTimeout(watchdog);
 await stop();
 process.exit(code);

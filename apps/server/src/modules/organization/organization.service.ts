@@ -153,8 +153,8 @@ export class OrganizationService {
       if (op === 'add') {
         await assertStaff(tx, [userId]);
         await this.store.addMember(tx, ctx.actor.orgId, careTeamId, userId);
-      } else {
-        await this.store.removeMember(tx, careTeamId, userId);
+      } else if (!(await this.store.removeMember(tx, careTeamId, userId))) {
+        throw notFound('care team member');
       }
       await this.audit.recordFor(tx, ctx, { action: op === 'add' ? 'careTeams.members.add' : 'careTeams.members.remove', resourceType: 'care_team', resourceId: careTeamId, details: { userId } });
     });

@@ -77,8 +77,10 @@ export class OrganizationStore {
     await tx.insertInto('care_team_members').values({ org_id: orgId, care_team_id: careTeamId, user_id: userId }).onConflict((oc) => oc.doNothing()).execute();
   }
 
-  async removeMember(tx: Queryable, careTeamId: string, userId: string): Promise<void> {
-    await tx.deleteFrom('care_team_members').where('care_team_id', '=', careTeamId).where('user_id', '=', userId).execute();
+  /** Returns whether the user was a member. */
+  async removeMember(tx: Queryable, careTeamId: string, userId: string): Promise<boolean> {
+    const res = await tx.deleteFrom('care_team_members').where('care_team_id', '=', careTeamId).where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 
   patientCareTeamIds(patientId: string, tx: Queryable = this.db) {

@@ -35,7 +35,14 @@ export class PatientService {
   async requirePatient(ctx: RequestContext, patientId: string, action: 'patients.read' | 'patients.update' | 'threads.create') {
     const found = await this.resource(ctx, patientId);
     const settings = await this.orgs.settings(ctx.actor.orgId);
-    if (!found || !can(ctx.actor, action, { ...found.resource, threadKind: 'patient' }, settings)) throw notFound('patient');
+    const resource = found ? { ...found.resource, threadKind: 'patient' as const } : undefined;
+    if (!found || !resource || !can(ctx.actor, action, resource, settings)) {
+      // Someone who may see the record but not do this gets 403; anyone else cannot tell it exists.
+      if (found && resource && action !== 'patients.read' && can(ctx.actor, 'patients.read', resource, settings)) {
+        throw new AppError('forbidden', 'Your role cannot do this with this patient record');
+      }
+      throw notFound('patient');
+    }
     return found.row;
   }
 

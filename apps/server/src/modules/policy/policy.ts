@@ -6,7 +6,7 @@ import type { Actor } from '../../platform/http/context.js';
  * `patientScope` to filter lists. Rules:
  * - patients see only their own record and patient threads;
  * - providers and staff see patients on their care teams (or every patient of the organization when the
- *   organization enables staffSeeAllPatients); internal threads only when they are participants;
+ *   organization enables staffSeeAllPatients); internal staff threads only when they are participants;
  * - admins run the organization (users, teams, patient registration and demographics) but read no messages;
  * - compliance reads and verifies the audit trail and nothing clinical;
  * - nothing crosses organizations.
@@ -49,6 +49,8 @@ const CLINICAL: ReadonlySet<Role> = new Set(['provider', 'staff']);
 
 export const isStaffRole = (role: Role): boolean => role !== 'patient';
 export const isClinical = (role: Role): boolean => CLINICAL.has(role);
+/** Internal staff threads are clinical coordination: providers and staff only (not admin, compliance, patients). */
+export const seesInternalThreads = (role: Role): boolean => isClinical(role);
 
 /** Which patients an actor may see: drives the WHERE clause of every list. */
 export type PatientScope = { kind: 'all' } | { kind: 'care_team'; userId: string } | { kind: 'self'; patientId: string } | { kind: 'none' };
@@ -76,7 +78,7 @@ function seesPatient(actor: Actor, r: Resource, settings: OrgPolicySettings, pur
 }
 
 function seesThread(actor: Actor, r: Resource, settings: OrgPolicySettings): boolean {
-  if (r.threadKind === 'internal') return isStaffRole(actor.role) && actor.role !== 'compliance' && r.participant === true;
+  if (r.threadKind === 'internal') return seesInternalThreads(actor.role) && r.participant === true;
   return seesPatient(actor, r, settings, 'messages');
 }
 
@@ -95,7 +97,7 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
     case 'patients.update':
       return (actor.role === 'admin' || isClinical(actor.role)) && seesPatient(actor, r, settings, 'records');
     case 'threads.create':
-      if (r.threadKind === 'internal') return isClinical(actor.role) || actor.role === 'admin';
+      if (r.threadKind === 'internal') return seesInternalThreads(actor.role);
       return seesPatient(actor, r, settings, 'messages');
     case 'threads.read':
     case 'messages.send':

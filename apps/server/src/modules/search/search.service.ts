@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { bodyAad } from '../messages/message.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import type { PatientService } from '../patients/patient.service.js';
-import { isStaffRole, patientScope } from '../policy/policy.js';
+import { isStaffRole, patientScope, seesInternalThreads } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import type { SearchStore } from './search.store.js';
 
@@ -47,7 +47,7 @@ export class SearchService {
     const settings = await this.orgs.settings(ctx.actor.orgId);
     const scope = patientScope(ctx.actor, settings, 'messages');
     const staff = isStaffRole(ctx.actor.role);
-    if (scope.kind === 'none' && !staff) throw new AppError('forbidden');
+    if (scope.kind === 'none' && !seesInternalThreads(ctx.actor.role)) throw new AppError('forbidden', 'Your role does not read messages');
     const key = await this.keyring.blindIndexKey(ctx.actor.orgId);
     const limit = input.limit ?? 20;
     const rows = await this.store.candidates({
@@ -55,7 +55,7 @@ export class SearchService {
       tokens: words.map((w) => blindToken(key, w)),
       scope,
       userId: ctx.actor.userId,
-      isStaff: staff,
+      internalThreads: seesInternalThreads(ctx.actor.role),
       threadId: input.threadId,
       patientId: input.patientId,
       includeRetracted: staff,

@@ -7,7 +7,7 @@ export class SearchStore {
   constructor(private readonly db: Db) {}
 
   /** Messages whose current text has every token, within the threads the actor may see, newest first. */
-  candidates(q: { orgId: string; tokens: Buffer[]; scope: PatientScope; userId: string; isStaff: boolean; threadId?: string; patientId?: string; includeRetracted: boolean; limit: number }) {
+  candidates(q: { orgId: string; tokens: Buffer[]; scope: PatientScope; userId: string; internalThreads: boolean; threadId?: string; patientId?: string; includeRetracted: boolean; limit: number }) {
     let query = this.db
       .selectFrom('search_tokens as s')
       .innerJoin('messages as m', 'm.id', 's.message_id')
@@ -16,7 +16,7 @@ export class SearchStore {
       .select(['m.id', 'm.org_id', 'm.thread_id', 'm.created_at', 'm.current_version', 'm.seq', 't.patient_id', 't.key_id', 'v.body_ct'])
       .where('s.org_id', '=', q.orgId)
       .where('s.token', 'in', q.tokens)
-      .where((eb) => visibleThreads(eb, q.scope, q.userId, q.isStaff));
+      .where((eb) => visibleThreads(eb, q.scope, q.userId, q.internalThreads));
     if (!q.includeRetracted) query = query.where('m.retracted_at', 'is', null);
     if (q.threadId) query = query.where('s.thread_id', '=', q.threadId);
     if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);

@@ -10,7 +10,7 @@ import { AppError, notFound } from '../../platform/http/errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import type { PatientService } from '../patients/patient.service.js';
-import { can, isStaffRole, patientScope, type Action, type Resource } from '../policy/policy.js';
+import { can, isStaffRole, patientScope, seesInternalThreads, type Action, type Resource } from '../policy/policy.js';
 import type { UserService } from '../users/user.service.js';
 import type { ThreadStore } from './thread.store.js';
 
@@ -66,7 +66,7 @@ export class ThreadService {
       if (!can(ctx.actor, 'threads.create', { orgId, threadKind: 'internal' }, settings)) throw new AppError('forbidden', 'Your role cannot start internal staff threads');
       if (input.patientId) throw new AppError('validation_failed', 'Internal threads do not belong to a patient');
       participants = [...new Set([ctx.actor.userId, ...(input.participantIds ?? [])])];
-      await this.users.assertActiveStaff(orgId, participants);
+      await this.users.assertActiveStaff(orgId, participants, ['provider', 'staff']);
       keyId = await this.keyring.orgDataKeyId(orgId, 'organization');
     }
     const topic = input.topic ?? (kind === 'patient' ? 'other' : null);
@@ -102,6 +102,7 @@ export class ThreadService {
       scope: patientScope(ctx.actor, settings, 'messages'),
       userId: ctx.actor.userId,
       isStaff: isStaffRole(ctx.actor.role),
+      internalThreads: seesInternalThreads(ctx.actor.role),
       patientId: q.patientId,
       kind: q.kind,
       after,

@@ -18,7 +18,7 @@ export interface ThreadInsert {
  * The threads an actor may see, as a SQL condition on alias `t`: patient threads within the patient scope,
  * and internal threads they take part in.
  */
-export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['threads'] }, 't'>, scope: PatientScope, userId: string, isStaff: boolean) {
+export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['threads'] }, 't'>, scope: PatientScope, userId: string, internalThreads: boolean) {
   const participant = eb.exists(
     eb.selectFrom('thread_participants as tp').select('tp.thread_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId),
   );
@@ -45,7 +45,7 @@ export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['t
         return sql<boolean>`false`;
     }
   })();
-  return isStaff ? eb.or([patientThreads, internal]) : patientThreads;
+  return internalThreads ? eb.or([patientThreads, internal]) : patientThreads;
 }
 
 export class ThreadStore {
@@ -78,7 +78,7 @@ export class ThreadStore {
     return row !== undefined;
   }
 
-  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { at: Date; id: string }; limit: number }) {
+  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; internalThreads: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { at: Date; id: string }; limit: number }) {
     const activity = sql<Date>`coalesce(t.last_message_at, t.created_at)`;
     let query = this.db
       .selectFrom('threads as t')
@@ -99,7 +99,7 @@ export class ThreadStore {
           .as('unread'),
       )
       .where('t.org_id', '=', q.orgId)
-      .where((eb) => visibleThreads(eb, q.scope, q.userId, q.isStaff));
+      .where((eb) => visibleThreads(eb, q.scope, q.userId, q.internalThreads));
     if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);
     if (q.kind) query = query.where('t.kind', '=', q.kind);
     if (q.after) query = query.where(sql<boolean>`(${activity}, t.id) < (${q.after.at}, ${q.after.id}::uuid)`);

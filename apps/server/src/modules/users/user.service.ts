@@ -182,13 +182,13 @@ export class UserService {
     return { ok: true };
   }
 
-  /** Staff ids of this organization that are active and not patients; 404 otherwise. */
-  async assertActiveStaff(orgId: string, ids: string[], tx?: Queryable): Promise<void> {
+  /** Active staff of this organization (optionally only some roles); 404 for anyone else. */
+  async assertActiveStaff(orgId: string, ids: string[], roles?: Role[]): Promise<void> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return;
     const rows = await this.store.byIds(orgId, unique);
-    void tx;
-    if (rows.length !== unique.length || rows.some((r) => r.role === 'patient' || r.status !== 'active')) throw notFound('user');
+    const ok = (r: (typeof rows)[number]) => r.role !== 'patient' && r.status === 'active' && (!roles || roles.includes(r.role));
+    if (rows.length !== unique.length || !rows.every(ok)) throw notFound('user');
   }
 
   // Access for the auth module (credentials live on the users row).

@@ -50,25 +50,31 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
     if ('query' in e) schema.querystring = e.query;
     if ('body' in e) schema.body = e.body;
     if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
+    // Authentication runs first (onRequest, before the body is parsed and validated): an anonymous or expired
+    // caller learns nothing about the request shape, only that they must sign in.
+    const authenticated = new WeakMap<FastifyRequest, { session: AuthenticatedSession; token: string }>();
     app.route({
       method: e.method,
       url: `/api/v1${e.path}`,
       schema,
       config: { operationId: op },
+      onRequest:
+        e.auth === 'public'
+          ? undefined
+          : async (request) => {
+              const result = await auth.authenticate(request);
+              if (e.auth === 'session' && result.session.stage !== 'active') throw new AppError('mfa_required');
+              authenticated.set(request, result);
+            },
       handler: async (request, reply) => {
         const base = { address: request.ip ?? null, requestId: request.id };
-        let ctx: unknown = base;
-        if (e.auth !== 'public') {
-          const { session, token } = await auth.authenticate(request);
-          if (e.auth === 'session' && session.stage !== 'active') throw new AppError('mfa_required');
-          ctx = { ...base, actor: session.actor, session, token };
-        }
+        const signedIn = authenticated.get(request);
+        const ctx = signedIn ? { ...base, actor: signedIn.session.actor, session: signedIn.session, token: signedIn.token } : base;
         reply.status(e.status);
-        const out = await handler(
+        return handler(
           { params: request.params, query: request.query, body: request.body, request, reply } as HandlerInput<OperationId>,
           ctx as never,
         );
-        return out;
       },
     });
   }
