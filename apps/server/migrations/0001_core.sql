@@ -189,7 +189,9 @@ CREATE TABLE search_tokens (
 );
 CREATE INDEX search_tokens_message ON search_tokens (message_id);
 
--- Audit: per-organization hash chain. audit_heads holds the tip; its row lock orders appends.
+-- Audit: every event is inserted in the transaction of the change it records (no lock). A sealer then extends the
+-- organization's hash chain: it assigns the next position (seq) and the chain hash, once, under the row lock of
+-- audit_heads. Verification, listing and checkpoints seal first. See docs/decisions/0003.
 CREATE TABLE audit_heads (
   org_id       uuid PRIMARY KEY REFERENCES organizations(id),
   seq          bigint NOT NULL,
@@ -197,8 +199,9 @@ CREATE TABLE audit_heads (
 );
 
 CREATE TABLE audit_events (
+  pos          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   org_id       uuid NOT NULL REFERENCES organizations(id),
-  seq          bigint NOT NULL,
+  seq          bigint,
   id           uuid NOT NULL,
   at           timestamptz NOT NULL,
   actor_id     uuid,
@@ -211,12 +214,15 @@ CREATE TABLE audit_events (
   outcome      text NOT NULL CHECK (outcome IN ('success', 'denied', 'failure')),
   details      jsonb NOT NULL DEFAULT '{}',
   digest       bytea NOT NULL,
-  hash         bytea NOT NULL,
-  PRIMARY KEY (org_id, seq)
+  hash         bytea,
+  CHECK ((seq IS NULL) = (hash IS NULL))
 );
-CREATE INDEX audit_events_patient ON audit_events (org_id, patient_id, seq);
-CREATE INDEX audit_events_actor ON audit_events (org_id, actor_id, seq);
-CREATE INDEX audit_events_action ON audit_events (org_id, action, seq);
+CREATE UNIQUE INDEX audit_events_chain ON audit_events (org_id, seq);
+CREATE INDEX audit_events_pending ON audit_events (org_id, pos) WHERE seq IS NULL;
+CREATE INDEX audit_events_org ON audit_events (org_id, pos);
+CREATE INDEX audit_events_patient ON audit_events (org_id, patient_id, pos);
+CREATE INDEX audit_events_actor ON audit_events (org_id, actor_id, pos);
+CREATE INDEX audit_events_action ON audit_events (org_id, action, pos);
 CREATE INDEX audit_events_at ON audit_events (org_id, at);
 
 CREATE FUNCTION haven_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -224,8 +230,22 @@ BEGIN
   RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- Append-only, except the one-time sealing write of seq and hash on an event that has none yet.
+CREATE FUNCTION haven_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.hash IS NULL AND NEW.seq IS NOT NULL AND NEW.hash IS NOT NULL
+     AND (OLD.pos, OLD.org_id, OLD.id, OLD.at, OLD.actor_id, OLD.actor_role, OLD.action, OLD.resource_type,
+          OLD.resource_id, OLD.patient_id, OLD.address, OLD.outcome, OLD.details, OLD.digest)
+         IS NOT DISTINCT FROM
+         (NEW.pos, NEW.org_id, NEW.id, NEW.at, NEW.actor_id, NEW.actor_role, NEW.action, NEW.resource_type,
+          NEW.resource_id, NEW.patient_id, NEW.address, NEW.outcome, NEW.details, NEW.digest) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END $$;
+
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION haven_refuse_change();
+  FOR EACH ROW EXECUTE FUNCTION haven_audit_guard();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
   FOR EACH STATEMENT EXECUTE FUNCTION haven_refuse_change();
 

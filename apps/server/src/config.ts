@@ -27,6 +27,7 @@ export const ConfigSchema = Type.Object({
   loginMaxAddressFailures: Type.Integer({ minimum: 1 }),
   loginAddressWindowMinutes: Type.Integer({ minimum: 1 }),
   auditCheckpointSeconds: Type.Integer({ minimum: 1 }),
+  auditSealMs: Type.Integer({ minimum: 10, description: 'How often new audit events are chained' }),
   logLevel: Type.Union([
     Type.Literal('fatal'),
     Type.Literal('error'),
@@ -64,6 +65,7 @@ const ENV_KEYS: Record<keyof Config, string> = {
   loginMaxAddressFailures: 'LOGIN_MAX_ADDRESS_FAILURES',
   loginAddressWindowMinutes: 'LOGIN_ADDRESS_WINDOW_MINUTES',
   auditCheckpointSeconds: 'AUDIT_CHECKPOINT_SECONDS',
+  auditSealMs: 'AUDIT_SEAL_MS',
   logLevel: 'LOG_LEVEL',
 };
 
@@ -92,6 +94,7 @@ function defaults(env: Env): Record<string, unknown> {
     loginMaxAddressFailures: 30,
     loginAddressWindowMinutes: 15,
     auditCheckpointSeconds: 60,
+    auditSealMs: 500,
     logLevel: mode === 'test' ? 'silent' : 'info',
   };
 }

@@ -79,6 +79,16 @@ export async function startHaven(config: Config, logger?: Logger): Promise<Haven
     services.audit.checkpointAll().catch((err: Error) => runtime.logger.error({ err: { message: err.message } }, 'audit checkpoint failed'));
   }, config.auditCheckpointSeconds * 1000);
   timer.unref();
+  let sealing = false;
+  const sealer = setInterval(() => {
+    if (sealing) return;
+    sealing = true;
+    services.audit
+      .seal()
+      .catch((err: Error) => runtime.logger.error({ err: { message: err.message } }, 'audit sealing failed'))
+      .finally(() => (sealing = false));
+  }, config.auditSealMs);
+  sealer.unref();
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -92,6 +102,7 @@ export async function startHaven(config: Config, logger?: Logger): Promise<Haven
     seeded,
     async close() {
       clearInterval(timer);
+      clearInterval(sealer);
       await app.close();
       await services.audit.checkpointAll().catch(() => undefined);
       await runtime.close();

@@ -15,7 +15,7 @@ export const AuditQuery = Type.Object(
 );
 
 export const AuditEvent = Type.Object({
-  seq: Type.Integer(),
+  seq: Type.Union([Type.Integer(), Type.Null()], { description: 'Position in the organization\'s hash chain; null for an event written in the last moments, not yet chained' }),
   id: Uuid,
   at: Timestamp,
   actorId: Type.Union([Uuid, Type.Null()]),
@@ -27,7 +27,7 @@ export const AuditEvent = Type.Object({
   address: Type.Union([Type.String(), Type.Null()]),
   outcome: Type.Union([Type.Literal('success'), Type.Literal('denied'), Type.Literal('failure')]),
   details: Type.Record(Type.String(), Type.Unknown()),
-  hash: Type.String(),
+  hash: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const AuditVerifyResult = Type.Object({

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { GENESIS_HASH, type AuditFields } from './audit.chain.js';
 
@@ -12,7 +12,7 @@ export interface AuditListFilter {
   action?: string;
   from?: Date;
   to?: Date;
-  beforeSeq?: string;
+  beforePos?: string;
   limit: number;
 }
 
@@ -23,24 +23,67 @@ export class AuditStore {
     await tx.insertInto('audit_heads').values({ org_id: orgId, seq: 0, hash: GENESIS_HASH }).execute();
   }
 
-  /**
-   * Appends one event. The UPDATE of the organization's head row takes its row lock until the caller's
-   * transaction ends, which orders appends; the chain hash is computed in the same statement.
-   */
+  /** Inserts one event in the caller's transaction. No lock: the sealer chains it shortly after commit. */
   async append(tx: Queryable, e: AuditRowInput): Promise<void> {
-    await sql`
-      WITH head AS (
-        UPDATE audit_heads
-           SET seq = seq + 1, hash = sha256(hash || int8send(seq + 1) || ${e.digest})
-         WHERE org_id = ${e.orgId}
-     RETURNING seq, hash
-      )
-      INSERT INTO audit_events (org_id, seq, id, at, actor_id, actor_role, action, resource_type, resource_id,
-                                patient_id, address, outcome, details, digest, hash)
-      SELECT ${e.orgId}, head.seq, ${e.id}, ${e.at}, ${e.actorId}, ${e.actorRole}, ${e.action}, ${e.resourceType},
-             ${e.resourceId}, ${e.patientId}, ${e.address}, ${e.outcome}, ${JSON.stringify(e.details)}::jsonb,
-             ${e.digest}, head.hash
-        FROM head`.execute(tx);
+    await this.insertSql(e).execute(tx);
+  }
+
+  /**
+   * The INSERT of one event as SQL, for a statement that writes a change and its audit event together
+   * (e.g. a CTE); with `onlyIf`, the event is written only when that condition holds in the same statement.
+   */
+  insertSql(e: AuditRowInput, onlyIf?: RawBuilder<boolean>): RawBuilder<unknown> {
+    return sql`
+      INSERT INTO audit_events (org_id, id, at, actor_id, actor_role, action, resource_type, resource_id,
+                                patient_id, address, outcome, details, digest)
+      SELECT ${e.orgId}::uuid, ${e.id}::uuid, ${e.at}::timestamptz, ${e.actorId}::uuid, ${e.actorRole}::text, ${e.action}::text,
+             ${e.resourceType}::text, ${e.resourceId}::text, ${e.patientId}::uuid, ${e.address}::text, ${e.outcome}::text,
+             ${JSON.stringify(e.details)}::jsonb, ${e.digest}::bytea
+       WHERE ${onlyIf ?? sql`true`}`;
+  }
+
+  /** Organizations with events not yet chained. */
+  async pendingOrgIds(): Promise<string[]> {
+    const rows = await sql<{ org_id: string }>`SELECT DISTINCT org_id FROM audit_events WHERE seq IS NULL`.execute(this.db);
+    return rows.rows.map((r) => r.org_id);
+  }
+
+  /**
+   * Chains up to `limit` committed, unchained events of an organization, in insertion order, under the row lock of
+   * the organization's head (so sealers on several nodes never interleave). Returns how many were sealed.
+   */
+  async seal(orgId: string, limit: number, link: (prev: Buffer, seq: bigint, digest: Buffer) => Buffer): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const head = await tx.selectFrom('audit_heads').select(['seq', 'hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirst();
+      if (!head) return 0;
+      const rows = await tx
+        .selectFrom('audit_events')
+        .select(['pos', 'digest'])
+        .where('org_id', '=', orgId)
+        .where('seq', 'is', null)
+        .orderBy('pos')
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return 0;
+      let seq = BigInt(head.seq);
+      let hash = head.hash;
+      const pos: string[] = [];
+      const seqs: string[] = [];
+      const hashes: Buffer[] = [];
+      for (const r of rows) {
+        seq += 1n;
+        hash = link(hash, seq, r.digest);
+        pos.push(r.pos);
+        seqs.push(seq.toString());
+        hashes.push(hash);
+      }
+      await sql`
+        UPDATE audit_events a SET seq = v.seq, hash = v.hash
+          FROM unnest(${pos}::bigint[], ${seqs}::bigint[], ${hashes}::bytea[]) AS v(pos, seq, hash)
+         WHERE a.pos = v.pos`.execute(tx);
+      await tx.updateTable('audit_heads').set({ seq: seq.toString(), hash }).where('org_id', '=', orgId).execute();
+      return rows.length;
+    });
   }
 
   list(f: AuditListFilter) {
@@ -50,8 +93,8 @@ export class AuditStore {
     if (f.action) q = q.where('action', '=', f.action);
     if (f.from) q = q.where('at', '>=', f.from);
     if (f.to) q = q.where('at', '<', f.to);
-    if (f.beforeSeq) q = q.where('seq', '<', f.beforeSeq);
-    return q.orderBy('seq', 'desc').limit(f.limit).execute();
+    if (f.beforePos) q = q.where('pos', '<', f.beforePos);
+    return q.orderBy('pos', 'desc').limit(f.limit).execute();
   }
 
   /** Events in chain order, in pages, for verification. */

@@ -78,7 +78,7 @@ describe('the audit trail', () => {
     const page1 = await p.compliance.client.call('audit.list', { query: { limit: 5 } });
     const page2 = await p.compliance.client.call('audit.list', { query: { limit: 5, cursor: page1.nextCursor! } });
     assert.equal(page1.items.length, 5);
-    assert.ok(page2.items[0]!.seq < page1.items[4]!.seq);
+    assert.ok(page2.items[0]!.seq! < page1.items[4]!.seq!);
     const reads = await p.compliance.client.call('audit.list', { query: { action: 'audit.list', actorId: p.compliance.id } });
     assert.ok(reads.items.length >= 3);
   });

@@ -49,25 +49,38 @@ export class MessageService {
     const { thread } = await this.threads.require(ctx, threadId, 'messages.send');
     const id = input.id.toLowerCase();
     const hash = await this.contentHash(thread.key_id, input.body);
-    const replay = await this.replayed(ctx, thread, id, hash);
-    if (replay) return { message: replay, replayed: true };
     const tokens = await this.searchTokens(thread.org_id, input.body);
     const at = new Date();
-    const inserted = await this.db.transaction().execute(async (tx) => {
-      const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1), tx);
-      const ok = await this.store.insert(tx, { id, orgId: thread.org_id, threadId: thread.id, senderId: ctx.actor.userId, senderRole: ctx.actor.role, createdAt: at, bodyCt, contentHash: hash, tokens });
-      if (!ok) return false;
-      await this.threads.touch(tx, thread.id, at);
-      await this.audit.recordFor(tx, ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } });
-      return true;
-    });
-    if (!inserted) {
-      // Lost a race with a concurrent retry of the same id.
+    const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1));
+    const seq = await this.store.insert(
+      this.db,
+      { id, orgId: thread.org_id, threadId: thread.id, senderId: ctx.actor.userId, senderRole: ctx.actor.role, createdAt: at, bodyCt, contentHash: hash, tokens },
+      (inserted) => this.audit.recordSqlFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }, inserted),
+    );
+    if (seq === null) {
+      // The id exists: an idempotent retry (same sender, thread and text) gets the stored message.
       const again = await this.replayed(ctx, thread, id, hash);
       if (again) return { message: again, replayed: true };
       throw new AppError('idempotency_conflict');
     }
-    return { message: await this.loadOne(ctx, thread, id), replayed: false };
+    return {
+      replayed: false,
+      message: {
+        id,
+        threadId: thread.id,
+        senderId: ctx.actor.userId,
+        senderRole: ctx.actor.role,
+        body: input.body,
+        createdAt: at.toISOString(),
+        edited: false,
+        editedAt: null,
+        version: 1,
+        retracted: false,
+        retractedAt: null,
+        contentHash: hash.toString('hex'),
+        receipts: [],
+      },
+    };
   }
 
   private async replayed(ctx: RequestContext, thread: ThreadRecord, id: string, hash: Buffer): Promise<Out | undefined> {

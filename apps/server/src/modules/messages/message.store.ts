@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
 
 export interface MessageInsert {
@@ -21,20 +21,32 @@ const MESSAGE_COLUMNS = [
 export class MessageStore {
   constructor(private readonly db: Db) {}
 
-  /** Inserts message and first version; false when the id already exists (an idempotent retry or a clash). */
-  async insert(tx: Queryable, m: MessageInsert): Promise<boolean> {
-    const res = await tx
-      .insertInto('messages')
-      .values({ id: m.id, org_id: m.orgId, thread_id: m.threadId, sender_id: m.senderId, sender_role: m.senderRole, created_at: m.createdAt })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-    await tx
-      .insertInto('message_versions')
-      .values({ message_id: m.id, version: 1, org_id: m.orgId, body_ct: m.bodyCt, content_hash: m.contentHash, created_by: m.senderId, created_at: m.createdAt })
-      .execute();
-    await this.replaceTokens(tx, m.orgId, m.threadId, m.id, m.tokens, false);
-    return true;
+  /**
+   * Stores a new message in one statement, which PostgreSQL commits atomically: the message, its first version,
+   * its search tokens, the thread's activity time and the audit event (built by the audit module, written only if
+   * the message was). Returns the message's position, or null when the id already exists (a retry or a clash).
+   */
+  async insert(db: Queryable, m: MessageInsert, audit: (inserted: RawBuilder<boolean>) => RawBuilder<unknown>): Promise<string | null> {
+    const inserted = sql<boolean>`EXISTS (SELECT 1 FROM m)`;
+    const res = await sql<{ seq: string }>`
+      WITH m AS (
+        INSERT INTO messages (id, org_id, thread_id, sender_id, sender_role, created_at)
+        VALUES (${m.id}, ${m.orgId}, ${m.threadId}, ${m.senderId}, ${m.senderRole}, ${m.createdAt})
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, seq
+      ), v AS (
+        INSERT INTO message_versions (message_id, version, org_id, body_ct, content_hash, created_by, created_at)
+        SELECT id, 1, ${m.orgId}, ${m.bodyCt}, ${m.contentHash}, ${m.senderId}, ${m.createdAt} FROM m
+      ), tok AS (
+        INSERT INTO search_tokens (org_id, token, message_id, thread_id)
+        SELECT ${m.orgId}, t.token, m.id, ${m.threadId} FROM m, unnest(${m.tokens}::bytea[]) AS t(token)
+        ON CONFLICT DO NOTHING
+      ), th AS (
+        UPDATE threads SET last_message_at = greatest(coalesce(last_message_at, ${m.createdAt}), ${m.createdAt})
+         WHERE id = ${m.threadId} AND ${inserted}
+      ), a AS (${audit(inserted)})
+      SELECT seq::text AS seq FROM m`.execute(db);
+    return res.rows[0]?.seq ?? null;
   }
 
   async replaceTokens(tx: Queryable, orgId: string, threadId: string, messageId: string, tokens: Buffer[], clear = true): Promise<void> {

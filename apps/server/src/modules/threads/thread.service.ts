@@ -29,20 +29,15 @@ export class ThreadService {
     private readonly audit: AuditService,
   ) {}
 
-  /** The policy facts about a thread for this actor. */
-  async resource(ctx: RequestContext, thread: ThreadRecord): Promise<Resource> {
-    if (thread.kind === 'internal') {
-      return { orgId: thread.org_id, threadKind: 'internal', participant: await this.store.isParticipant(thread.id, ctx.actor.userId) };
-    }
-    const onCareTeam = isStaffRole(ctx.actor.role) ? await this.orgs.onPatientCareTeam(ctx.actor.userId, thread.patient_id!) : false;
-    return { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam };
-  }
-
   /** Loads a thread the actor may use for `action`, or 404, the same answer as for a thread that does not exist. */
   async require(ctx: RequestContext, threadId: string, action: Action = 'threads.read'): Promise<{ thread: ThreadRecord; resource: Resource }> {
-    const thread = await this.store.byId(ctx.actor.orgId, threadId);
-    if (!thread) throw notFound('thread');
-    const resource = await this.resource(ctx, thread);
+    const found = await this.store.withAccess(ctx.actor.orgId, threadId, ctx.actor.userId);
+    if (!found) throw notFound('thread');
+    const { on_care_team: onCareTeam, participant, ...thread } = found;
+    const resource: Resource =
+      thread.kind === 'internal'
+        ? { orgId: thread.org_id, threadKind: 'internal', participant: participant === true }
+        : { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam: isStaffRole(ctx.actor.role) && onCareTeam === true };
     if (!can(ctx.actor, action, resource, await this.orgs.settings(ctx.actor.orgId))) throw notFound('thread');
     return { thread, resource };
   }
@@ -114,10 +109,6 @@ export class ThreadService {
     );
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_at.getTime() * 1000}_${last.id}`) : null };
-  }
-
-  async touch(tx: Parameters<AuditService['record']>[0], threadId: string, at: Date): Promise<void> {
-    await tx.updateTable('threads').set({ last_message_at: at }).where('id', '=', threadId).execute();
   }
 
   private async present(rows: ThreadRecord[], _viewerId: string, unread?: number[]): Promise<Static<typeof Thread>[]> {

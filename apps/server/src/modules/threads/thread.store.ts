@@ -61,6 +61,29 @@ export class ThreadStore {
     }
   }
 
+  /** A thread with the facts the policy needs about one user: on the patient's care team, participant. */
+  withAccess(orgId: string, id: string, userId: string) {
+    return this.db
+      .selectFrom('threads as t')
+      .selectAll('t')
+      .select((eb) => [
+        eb
+          .exists(
+            eb
+              .selectFrom('patient_care_teams as pc')
+              .innerJoin('care_team_members as cm', 'cm.care_team_id', 'pc.care_team_id')
+              .select('pc.patient_id')
+              .whereRef('pc.patient_id', '=', 't.patient_id')
+              .where('cm.user_id', '=', userId),
+          )
+          .as('on_care_team'),
+        eb.exists(eb.selectFrom('thread_participants as tp').select('tp.user_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId)).as('participant'),
+      ])
+      .where('t.org_id', '=', orgId)
+      .where('t.id', '=', id)
+      .executeTakeFirst();
+  }
+
   byId(orgId: string, id: string, tx: Queryable = this.db) {
     return tx.selectFrom('threads').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
   }

@@ -158,8 +158,9 @@ export interface AuditHeadsTable {
   hash: Bytes;
 }
 export interface AuditEventsTable {
+  pos: ColumnType<string, never, never>;
   org_id: string;
-  seq: ColumnType<string, string | number, string | number>;
+  seq: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   id: string;
   at: Ts;
   actor_id: string | null;
@@ -172,7 +173,7 @@ export interface AuditEventsTable {
   outcome: 'success' | 'denied' | 'failure';
   details: ColumnType<Record<string, unknown>, string, string>;
   digest: Bytes;
-  hash: Bytes;
+  hash: Bytes | null;
 }
 export interface SigningKeysTable {
   id: string;
