@@ -133,9 +133,7 @@ export class AuthService {
   }
 
   private async recordAuth(orgId: string, user: UserRecord | undefined, action: string, outcome: 'success' | 'denied' | 'failure', ctx: AnonymousContext, details: Record<string, string>) {
-    await this.db.transaction().execute((tx) =>
-      this.audit.record(tx, { orgId, actorId: user?.id ?? null, actorRole: user?.role ?? null, action, resourceType: 'session', address: ctx.address, outcome, details }),
-    );
+    await this.audit.record(this.db, { orgId, actorId: user?.id ?? null, actorRole: user?.role ?? null, action, resourceType: 'session', address: ctx.address, outcome, details });
   }
 
   private async describe(user: UserRecord, s: { stage: Stage; expiresAt: Date; idleTimeoutS: number }): Promise<Session> {
@@ -174,7 +172,7 @@ export class AuthService {
     const lastStep = user.totp_last_step === null ? -1 : Number(user.totp_last_step);
     if (step === null || step <= lastStep) {
       await this.store.addFailure(key, MFA_WINDOW_S);
-      await this.db.transaction().execute((tx) => this.audit.recordFor(tx, ctx, { action: 'auth.mfa.verify', resourceType: 'session', resourceId: ctx.actor.sessionId, outcome: 'failure', details: { reason: step === null ? 'bad_code' : 'replayed_code' } }));
+      await this.audit.recordFor(this.db, ctx, { action: 'auth.mfa.verify', resourceType: 'session', resourceId: ctx.actor.sessionId, outcome: 'failure', details: { reason: step === null ? 'bad_code' : 'replayed_code' } });
       throw new AppError('invalid_mfa_code');
     }
     await this.store.clearFailures(key);

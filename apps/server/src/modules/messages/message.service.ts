@@ -133,9 +133,7 @@ export class MessageService {
       limit,
     });
     const items = await this.present(ctx, thread, rows);
-    await this.db.transaction().execute((tx) =>
-      this.audit.recordFor(tx, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } }),
-    );
+    await this.audit.recordFor(this.db, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } });
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
   }
@@ -201,9 +199,7 @@ export class MessageService {
         contentHash: v.content_hash.toString('hex'),
       })),
     );
-    await this.db.transaction().execute((tx) =>
-      this.audit.recordFor(tx, ctx, { action: 'messages.versions', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { versions: items.length } }),
-    );
+    await this.audit.recordFor(this.db, ctx, { action: 'messages.versions', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { versions: items.length } });
     return { items };
   }
 

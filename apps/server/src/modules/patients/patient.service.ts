@@ -89,7 +89,7 @@ export class PatientService {
   async get(ctx: RequestContext, patientId: string) {
     const row = await this.requirePatient(ctx, patientId, 'patients.read');
     const out = await this.present(row);
-    await this.db.transaction().execute((tx) => this.audit.recordFor(tx, ctx, { action: 'patients.get', resourceType: 'patient', resourceId: patientId, patientId }));
+    await this.audit.recordFor(this.db, ctx, { action: 'patients.get', resourceType: 'patient', resourceId: patientId, patientId });
     return out;
   }
 
@@ -106,9 +106,7 @@ export class PatientService {
       LIST_LIMIT,
     );
     const items = await Promise.all(rows.map((r) => this.present(r)));
-    await this.db.transaction().execute((tx) =>
-      this.audit.recordFor(tx, ctx, { action: 'patients.list', resourceType: 'patient', details: { returned: items.length, byEmail: !!q.email, byMrn: !!q.mrn } }),
-    );
+    await this.audit.recordFor(this.db, ctx, { action: 'patients.list', resourceType: 'patient', details: { returned: items.length, byEmail: !!q.email, byMrn: !!q.mrn } });
     return { items };
   }
 

@@ -69,14 +69,12 @@ export class SearchService {
       items.push({ messageId: r.id, threadId: r.thread_id, patientId: r.patient_id, createdAt: r.created_at.toISOString(), snippet: snippet(body, words) });
       if (items.length === limit) break;
     }
-    await this.db.transaction().execute((tx) =>
-      this.audit.recordFor(tx, ctx, {
+    await this.audit.recordFor(this.db, ctx, {
         action: 'messages.search',
         resourceType: 'message',
         patientId: input.patientId ?? null,
         details: { words: words.length, returned: items.length, ...(input.threadId ? { threadId: input.threadId } : {}) },
-      }),
-    );
+      });
     return { items };
   }
 }

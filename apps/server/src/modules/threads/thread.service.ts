@@ -80,7 +80,7 @@ export class ThreadService {
   async get(ctx: RequestContext, threadId: string) {
     const { thread } = await this.require(ctx, threadId);
     const [out] = await this.present([thread], ctx.actor.userId);
-    await this.db.transaction().execute((tx) => this.audit.recordFor(tx, ctx, { action: 'threads.get', resourceType: 'thread', resourceId: threadId, patientId: thread.patient_id }));
+    await this.audit.recordFor(this.db, ctx, { action: 'threads.get', resourceType: 'thread', resourceId: threadId, patientId: thread.patient_id });
     return out!;
   }
 
@@ -104,9 +104,7 @@ export class ThreadService {
       limit,
     });
     const items = await this.present(rows, ctx.actor.userId, rows.map((r) => Number(r.unread)));
-    await this.db.transaction().execute((tx) =>
-      this.audit.recordFor(tx, ctx, { action: 'threads.list', resourceType: 'thread', patientId: q.patientId ?? null, details: { returned: items.length } }),
-    );
+    await this.audit.recordFor(this.db, ctx, { action: 'threads.list', resourceType: 'thread', patientId: q.patientId ?? null, details: { returned: items.length } });
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_at.getTime() * 1000}_${last.id}`) : null };
   }
