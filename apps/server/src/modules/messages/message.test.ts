@@ -204,3 +204,27 @@ describe('internal staff threads', () => {
     await rejects(p.patientA.client.call('threads.create', { body: { kind: 'internal', subject: 'x' } }), 403);
   });
 });
+
+describe('thread list pagination', () => {
+  test('pages through threads with activity in the same millisecond without skipping or repeating', async () => {
+    const patient = p.patientB;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await patient.client.call('threads.create', { body: { subject: `Same ms ${i}`, topic: 'other' } })).id);
+    // Activity times that differ only below the millisecond, as PostgreSQL can store them.
+    await server.sql(
+      `update threads set last_message_at = timestamptz '2030-01-01 10:00:00.123001+00' + (array_position($1::uuid[], id) * interval '1 microsecond') where id = any($1::uuid[])`,
+      [ids],
+    );
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await patient.client.call('threads.list', { query: { limit: 1, ...(cursor ? { cursor } : {}) } });
+      seen.push(...res.items.map((t) => t.id));
+      if (!res.nextCursor) break;
+      cursor = res.nextCursor;
+    }
+    const ours = seen.filter((id) => ids.includes(id));
+    assert.deepEqual(ours, [...ids].reverse(), 'newest first, each once');
+    assert.equal(new Set(seen).size, seen.length);
+  });
+});

@@ -16,7 +16,7 @@ import type { ThreadStore } from './thread.store.js';
 
 export type ThreadRecord = NonNullable<Awaited<ReturnType<ThreadStore['byId']>>>;
 const subjectAad = (t: { org_id: string; id: string }) => aad('thread', t.org_id, t.id, 'subject');
-const THREAD_CURSOR = /^\d{13,16}_[0-9a-f-]{36}$/;
+const THREAD_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
 
 export class ThreadService {
   constructor(
@@ -87,10 +87,10 @@ export class ThreadService {
   async list(ctx: RequestContext, q: Static<typeof ThreadListQuery>) {
     const settings = await this.orgs.settings(ctx.actor.orgId);
     const limit = q.limit ?? 50;
-    let after: { at: Date; id: string } | undefined;
+    let after: { micros: string; id: string } | undefined;
     if (q.cursor) {
       const [micros, id] = decodeCursor(q.cursor, THREAD_CURSOR).split('_');
-      after = { at: new Date(Number(micros) / 1000), id: id! };
+      after = { micros: micros!, id: id! };
     }
     const rows = await this.store.list({
       orgId: ctx.actor.orgId,
@@ -106,7 +106,7 @@ export class ThreadService {
     const items = await this.present(rows, ctx.actor.userId, rows.map((r) => Number(r.unread)));
     await this.audit.recordFor(this.db, ctx, { action: 'threads.list', resourceType: 'thread', patientId: q.patientId ?? null, details: { returned: items.length } });
     const last = rows[rows.length - 1];
-    return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_at.getTime() * 1000}_${last.id}`) : null };
+    return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_us}_${last.id}`) : null };
   }
 
   private async present(rows: ThreadRecord[], _viewerId: string, unread?: number[]): Promise<Static<typeof Thread>[]> {

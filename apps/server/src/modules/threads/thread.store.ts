@@ -101,12 +101,13 @@ export class ThreadStore {
     return row !== undefined;
   }
 
-  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; internalThreads: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { at: Date; id: string }; limit: number }) {
-    const activity = sql<Date>`coalesce(t.last_message_at, t.created_at)`;
+  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; internalThreads: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { micros: string; id: string }; limit: number }) {
+    // The cursor position in whole microseconds, PostgreSQL's own precision, so equal-millisecond rows are never skipped.
+    const activityMicros = sql<string>`(extract(epoch from coalesce(t.last_message_at, t.created_at)) * 1000000)::bigint`;
     let query = this.db
       .selectFrom('threads as t')
       .selectAll('t')
-      .select(activity.as('activity_at'))
+      .select(activityMicros.as('activity_us'))
       .select((eb) =>
         eb
           .selectFrom('messages as m')
@@ -125,7 +126,7 @@ export class ThreadStore {
       .where((eb) => visibleThreads(eb, q.scope, q.userId, q.internalThreads));
     if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);
     if (q.kind) query = query.where('t.kind', '=', q.kind);
-    if (q.after) query = query.where(sql<boolean>`(${activity}, t.id) < (${q.after.at}, ${q.after.id}::uuid)`);
+    if (q.after) query = query.where(sql<boolean>`(${activityMicros}, t.id) < (${q.after.micros}::bigint, ${q.after.id}::uuid)`);
     return query.orderBy(sql`coalesce(t.last_message_at, t.created_at)`, 'desc').orderBy('t.id', 'desc').limit(q.limit).execute();
   }
 }
