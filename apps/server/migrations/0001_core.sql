@@ -179,15 +179,15 @@ CREATE TABLE message_receipts (
   PRIMARY KEY (message_id, user_id)
 );
 
--- Blind index: truncated HMAC of each normalized word of a message's current version, keyed per organization.
-CREATE TABLE search_tokens (
+-- Blind index: truncated HMACs of the distinct normalized words of a message's current version, keyed per
+-- organization; one row per message, searched by array containment through a GIN index.
+CREATE TABLE message_search (
+  message_id   uuid PRIMARY KEY REFERENCES messages(id),
   org_id       uuid NOT NULL,
-  token        bytea NOT NULL,
-  message_id   uuid NOT NULL REFERENCES messages(id),
   thread_id    uuid NOT NULL,
-  PRIMARY KEY (org_id, token, message_id)
+  tokens       bytea[] NOT NULL
 );
-CREATE INDEX search_tokens_message ON search_tokens (message_id);
+CREATE INDEX message_search_tokens ON message_search USING gin (tokens);
 
 -- Audit: every event is inserted in the transaction of the change it records (no lock). A sealer then extends the
 -- organization's hash chain: it assigns the next position (seq) and the chain hash, once, under the row lock of

@@ -38,9 +38,8 @@ export class MessageStore {
         INSERT INTO message_versions (message_id, version, org_id, body_ct, content_hash, created_by, created_at)
         SELECT id, 1, ${m.orgId}, ${m.bodyCt}, ${m.contentHash}, ${m.senderId}, ${m.createdAt} FROM m
       ), tok AS (
-        INSERT INTO search_tokens (org_id, token, message_id, thread_id)
-        SELECT ${m.orgId}, t.token, m.id, ${m.threadId} FROM m, unnest(${m.tokens}::bytea[]) AS t(token)
-        ON CONFLICT DO NOTHING
+        INSERT INTO message_search (message_id, org_id, thread_id, tokens)
+        SELECT id, ${m.orgId}, ${m.threadId}, ${m.tokens}::bytea[] FROM m
       ), th AS (
         UPDATE threads SET last_message_at = greatest(coalesce(last_message_at, ${m.createdAt}), ${m.createdAt})
          WHERE id = ${m.threadId} AND ${inserted}
@@ -49,15 +48,12 @@ export class MessageStore {
     return res.rows[0]?.seq ?? null;
   }
 
-  async replaceTokens(tx: Queryable, orgId: string, threadId: string, messageId: string, tokens: Buffer[], clear = true): Promise<void> {
-    if (clear) await tx.deleteFrom('search_tokens').where('message_id', '=', messageId).execute();
-    if (tokens.length > 0) {
-      await tx
-        .insertInto('search_tokens')
-        .values(tokens.map((token) => ({ org_id: orgId, token, message_id: messageId, thread_id: threadId })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
+  /** Replaces a message's search tokens with those of its new current version. */
+  async replaceTokens(tx: Queryable, orgId: string, threadId: string, messageId: string, tokens: Buffer[]): Promise<void> {
+    await sql`
+      INSERT INTO message_search (message_id, org_id, thread_id, tokens)
+      VALUES (${messageId}, ${orgId}, ${threadId}, ${tokens}::bytea[])
+      ON CONFLICT (message_id) DO UPDATE SET tokens = excluded.tokens`.execute(tx);
   }
 
   /** Any message with this id, in any thread or organization (for idempotency checks). */

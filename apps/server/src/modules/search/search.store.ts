@@ -9,20 +9,18 @@ export class SearchStore {
   /** Messages whose current text has every token, within the threads the actor may see, newest first. */
   candidates(q: { orgId: string; tokens: Buffer[]; scope: PatientScope; userId: string; internalThreads: boolean; threadId?: string; patientId?: string; includeRetracted: boolean; limit: number }) {
     let query = this.db
-      .selectFrom('search_tokens as s')
+      .selectFrom('message_search as s')
       .innerJoin('messages as m', 'm.id', 's.message_id')
       .innerJoin('threads as t', 't.id', 's.thread_id')
       .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
       .select(['m.id', 'm.org_id', 'm.thread_id', 'm.created_at', 'm.current_version', 'm.seq', 't.patient_id', 't.key_id', 'v.body_ct'])
       .where('s.org_id', '=', q.orgId)
-      .where('s.token', 'in', q.tokens)
+      .where(sql<boolean>`s.tokens @> ${q.tokens}::bytea[]`)
       .where((eb) => visibleThreads(eb, q.scope, q.userId, q.internalThreads));
     if (!q.includeRetracted) query = query.where('m.retracted_at', 'is', null);
     if (q.threadId) query = query.where('s.thread_id', '=', q.threadId);
     if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);
     return query
-      .groupBy(['m.id', 't.id', 'v.message_id', 'v.version'])
-      .having(sql<number>`count(distinct s.token)`, '=', q.tokens.length)
       .orderBy('m.seq', 'desc')
       .limit(q.limit)
       .execute();

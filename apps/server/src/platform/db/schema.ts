@@ -146,11 +146,11 @@ export interface MessageReceiptsTable {
   delivered_at: Ts;
   read_at: TsNullable;
 }
-export interface SearchTokensTable {
-  org_id: string;
-  token: Bytes;
+export interface MessageSearchTable {
   message_id: string;
+  org_id: string;
   thread_id: string;
+  tokens: Bytes[];
 }
 export interface AuditHeadsTable {
   org_id: string;
@@ -207,7 +207,7 @@ export interface Database {
   messages: MessagesTable;
   message_versions: MessageVersionsTable;
   message_receipts: MessageReceiptsTable;
-  search_tokens: SearchTokensTable;
+  message_search: MessageSearchTable;
   audit_heads: AuditHeadsTable;
   audit_events: AuditEventsTable;
   signing_keys: SigningKeysTable;
