@@ -1343,7 +1343,7 @@ function render(results: TargetResult[], cold: ColdResult[], date: string, prev:
     L.push(`What dominates one send: ${groups.join('; ')}.`);
     L.push('');
     L.push(
-      `Audit digest (SHA-256 of canonical JSON) alone: ${bds.map((r) => `${f1(r.breakdown!.digest.mean)} µs`).join(' / ')}. Search-token rows per message: ${f1(bds[0]!.breakdown!.tokensPerMessage)}. ` +
+      `Audit digest (SHA-256 of canonical JSON) alone: ${bds.map((r) => `${f1(r.breakdown!.digest.mean)} µs`).join(' / ')}. Blind-index tokens per message: ${f1(bds[0]!.breakdown!.tokensPerMessage)}. ` +
         `Background audit sealing (chain hash + UPDATE, batched every ${runtimeConfigDefaults().auditSealMs} ms by the server): ${bds.map((r) => `${f1(r.breakdown!.sealPerEventUs)} µs per event (${r.kind})`).join(', ')}.`,
     );
     L.push('');

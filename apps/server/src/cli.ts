@@ -129,12 +129,7 @@ async function main(argv: string[]): Promise<number> {
       const id = await orgId(rt, values.org);
       const user = await rt.services.users.byEmail(id, values.email!);
       if (!user) throw new ConfigError('No such user');
-      const ended = await rt.db.transaction().execute(async (tx) => {
-        await tx.updateTable('users').set({ status: 'deactivated', deactivated_at: new Date() }).where('id', '=', user.id).execute();
-        const n = await tx.updateTable('sessions').set({ revoked_at: new Date(), revoked_reason: 'deactivated' }).where('user_id', '=', user.id).where('revoked_at', 'is', null).executeTakeFirst();
-        await rt.services.audit.record(tx, { orgId: id, action: 'users.deactivate', resourceType: 'user', resourceId: user.id, patientId: user.role === 'patient' ? user.id : null, details: { via: 'cli', sessionsEnded: Number(n.numUpdatedRows) } });
-        return Number(n.numUpdatedRows);
-      });
+      const ended = await rt.services.users.deactivateRecord(user, { actorId: null, actorRole: null, address: null, via: 'cli' });
       process.stdout.write(`User deactivated; ${ended} session(s) ended.\n`);
       return 0;
     });

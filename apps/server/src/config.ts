@@ -73,17 +73,13 @@ export class ConfigError extends Error {}
 
 function defaults(env: Env): Record<string, unknown> {
   const mode = env.HAVEN_ENV ?? env.NODE_ENV ?? 'development';
-  const dataDir = path.resolve(env.DATA_DIR ?? 'data');
-  const port = Number(env.PORT ?? 8080);
   return {
     env: mode,
     host: '127.0.0.1',
-    port,
-    publicUrl: `http://localhost:${port}`,
-    dataDir,
+    port: 8080,
+    dataDir: 'data',
     embeddedPgPort: 54329,
     dbPoolSize: 20,
-    masterKeyFile: path.join(dataDir, 'master.key'),
     trustProxy: [],
     sessionIdleMinutesStaff: 15,
     sessionIdleMinutesPatient: 30,
@@ -122,6 +118,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     if (raw !== undefined && raw !== '') merged[key] = coerce(key, raw);
   }
   Object.assign(merged, overrides);
+  // Settings derived from others, once every source has had its say.
+  merged.dataDir = path.resolve(String(merged.dataDir));
+  merged.masterKeyFile ??= path.join(String(merged.dataDir), 'master.key');
+  merged.publicUrl ??= `http://localhost:${String(merged.port)}`;
   if (merged.env === 'production' && merged.demoSeed === true) {
     throw new ConfigError('DEMO_SEED cannot be enabled in production mode');
   }

@@ -35,6 +35,13 @@ describe('transport rules', () => {
     assert.equal(loadConfig({ HAVEN_ENV: 'development' }).demoSeed, true);
   });
 
+  test('the key file and public URL follow the data directory and port, whichever source sets them', () => {
+    assert.equal(loadConfig({}, { dataDir: '/srv/haven-data', port: 7001 }).masterKeyFile, '/srv/haven-data/master.key');
+    assert.equal(loadConfig({}, { dataDir: '/srv/haven-data', port: 7001 }).publicUrl, 'http://localhost:7001');
+    assert.equal(loadConfig({ DATA_DIR: '/srv/other' }).masterKeyFile, '/srv/other/master.key');
+    assert.equal(loadConfig({ DATA_DIR: '/srv/other', MASTER_KEY_FILE: '/keys/haven.key' }).masterKeyFile, '/keys/haven.key');
+  });
+
   test('invalid settings name the offending setting', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /Invalid configuration:[\s\S]*\/port/);
   });

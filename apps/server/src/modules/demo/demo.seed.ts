@@ -17,9 +17,7 @@ export async function seedDemo(db: Db, services: Services): Promise<{ organizati
   const accounts: SeededAccount[] = [];
   await db.transaction().execute(async (tx) => {
     const orgId = await services.orgs.create(tx, { slug, name: 'Riverside Family Practice (demo)' });
-    const dept = await tx.insertInto('departments').values({ id: crypto.randomUUID(), org_id: orgId, name: 'Family Medicine' }).returning('id').executeTakeFirstOrThrow();
-    const team = crypto.randomUUID();
-    await tx.insertInto('care_teams').values({ id: team, org_id: orgId, name: 'Team Blue', department_id: dept.id }).execute();
+    const dept = await services.orgs.addDepartment(tx, orgId, 'Family Medicine');
     const people: { role: 'admin' | 'provider' | 'staff' | 'compliance' | 'patient'; name: string; email: string }[] = [
       { role: 'admin', name: 'Alex Admin', email: 'admin@demo.haven.test' },
       { role: 'provider', name: 'Dr. Priya Provider', email: 'provider@demo.haven.test' },
@@ -28,12 +26,15 @@ export async function seedDemo(db: Db, services: Services): Promise<{ organizati
       { role: 'patient', name: 'Pat Patient', email: 'pat@demo.haven.test' },
       { role: 'patient', name: 'Jordan Client', email: 'jordan@demo.haven.test' },
     ];
+    const ids = new Map<string, string>();
     for (const p of people) {
       const { id, password } = await services.users.createIdentity(tx, { orgId, role: p.role, email: p.email, name: p.name, departmentId: p.role === 'patient' ? null : dept.id });
-      if (p.role === 'provider' || p.role === 'staff') await tx.insertInto('care_team_members').values({ care_team_id: team, user_id: id, org_id: orgId }).execute();
-      if (p.role === 'patient') await tx.insertInto('patient_care_teams').values({ patient_id: id, care_team_id: team, org_id: orgId }).execute();
+      ids.set(p.email, id);
       accounts.push({ role: p.role, name: p.name, email: p.email, password });
     }
+    const clinicians = people.filter((p) => p.role === 'provider' || p.role === 'staff').map((p) => ids.get(p.email)!);
+    const team = await services.orgs.addCareTeam(tx, orgId, { name: 'Team Blue', departmentId: dept.id, memberIds: clinicians });
+    for (const p of people.filter((x) => x.role === 'patient')) await services.orgs.setPatientCareTeams(tx, orgId, ids.get(p.email)!, [team]);
     await services.audit.record(tx, { orgId, action: 'demo.seed', resourceType: 'organization', resourceId: orgId, details: { accounts: accounts.length } });
   });
   return { organization: slug, accounts };

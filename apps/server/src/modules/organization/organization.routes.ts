@@ -3,7 +3,7 @@ import type { UserService } from '../users/user.service.js';
 import type { OrganizationService } from './organization.service.js';
 
 export function organizationHandlers(orgs: OrganizationService, users: UserService): Pick<HandlerMap, 'organization.get' | 'organization.update' | 'departments.create' | 'departments.list' | 'careTeams.create' | 'careTeams.list' | 'careTeams.members.add' | 'careTeams.members.remove'> {
-  const assertStaff = (orgId: string) => (_tx: unknown, ids: string[]) => users.assertActiveStaff(orgId, ids);
+  const assertStaff = (orgId: string) => (ids: string[]) => users.assertActiveStaff(orgId, ids);
   return {
     'organization.get': async (_in, ctx) => orgs.get(ctx),
     'organization.update': async ({ body }, ctx) => orgs.update(ctx, body),

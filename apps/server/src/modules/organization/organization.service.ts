@@ -103,11 +103,24 @@ export class OrganizationService {
   async createDepartment(ctx: RequestContext, name: string): Promise<Static<typeof Department>> {
     await this.require(ctx, 'organization.manage');
     const row = await this.db.transaction().execute(async (tx) => {
-      const d = await this.store.insertDepartment(tx, { id: randomUUID(), orgId: ctx.actor.orgId, name }).catch(uniqueConflict('A department with this name exists'));
+      const d = await this.addDepartment(tx, ctx.actor.orgId, name);
       await this.audit.recordFor(tx, ctx, { action: 'departments.create', resourceType: 'department', resourceId: d.id });
       return d;
     });
     return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
+  }
+
+  /** Inserts a department inside the caller's transaction (API and demo seed); 409 for a duplicate name. */
+  addDepartment(tx: Queryable, orgId: string, name: string) {
+    return this.store.insertDepartment(tx, { id: randomUUID(), orgId, name }).catch(uniqueConflict('A department with this name exists'));
+  }
+
+  /** Inserts a care team and its (already validated) members inside the caller's transaction. */
+  async addCareTeam(tx: Queryable, orgId: string, team: { name: string; departmentId: string | null; memberIds: string[] }): Promise<string> {
+    const id = randomUUID();
+    await this.store.insertCareTeam(tx, { id, orgId, name: team.name, departmentId: team.departmentId });
+    for (const userId of new Set(team.memberIds)) await this.store.addMember(tx, orgId, id, userId);
+    return id;
   }
 
   async listDepartments(ctx: RequestContext) {
@@ -120,16 +133,15 @@ export class OrganizationService {
     return (await this.store.department(orgId, id)) !== undefined;
   }
 
-  async createCareTeam(ctx: RequestContext, input: Static<typeof CareTeamCreate>, assertStaff: (tx: Queryable, ids: string[]) => Promise<void>) {
+  async createCareTeam(ctx: RequestContext, input: Static<typeof CareTeamCreate>, assertStaff: (ids: string[]) => Promise<void>) {
     await this.require(ctx, 'organization.manage');
     if (input.departmentId && !(await this.departmentExists(ctx.actor.orgId, input.departmentId))) throw notFound('department');
-    const id = randomUUID();
-    await this.db.transaction().execute(async (tx) => {
-      await this.store.insertCareTeam(tx, { id, orgId: ctx.actor.orgId, name: input.name, departmentId: input.departmentId ?? null });
-      const members = [...new Set(input.memberIds ?? [])];
-      await assertStaff(tx, members);
-      for (const userId of members) await this.store.addMember(tx, ctx.actor.orgId, id, userId);
-      await this.audit.recordFor(tx, ctx, { action: 'careTeams.create', resourceType: 'care_team', resourceId: id, details: { members: members.length } });
+    const members = [...new Set(input.memberIds ?? [])];
+    await assertStaff(members);
+    const id = await this.db.transaction().execute(async (tx) => {
+      const teamId = await this.addCareTeam(tx, ctx.actor.orgId, { name: input.name, departmentId: input.departmentId ?? null, memberIds: members });
+      await this.audit.recordFor(tx, ctx, { action: 'careTeams.create', resourceType: 'care_team', resourceId: teamId, details: { members: members.length } });
+      return teamId;
     });
     return this.careTeam(ctx.actor.orgId, id);
   }
@@ -146,12 +158,12 @@ export class OrganizationService {
     return presentCareTeam(row);
   }
 
-  async changeMember(ctx: RequestContext, careTeamId: string, userId: string, op: 'add' | 'remove', assertStaff: (tx: Queryable, ids: string[]) => Promise<void>) {
+  async changeMember(ctx: RequestContext, careTeamId: string, userId: string, op: 'add' | 'remove', assertStaff: (ids: string[]) => Promise<void>) {
     await this.require(ctx, 'organization.manage');
     await this.careTeam(ctx.actor.orgId, careTeamId);
+    if (op === 'add') await assertStaff([userId]);
     await this.db.transaction().execute(async (tx) => {
       if (op === 'add') {
-        await assertStaff(tx, [userId]);
         await this.store.addMember(tx, ctx.actor.orgId, careTeamId, userId);
       } else if (!(await this.store.removeMember(tx, careTeamId, userId))) {
         throw notFound('care team member');

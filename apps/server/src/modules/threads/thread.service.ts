@@ -74,12 +74,12 @@ export class ThreadService {
       await this.audit.recordFor(tx, ctx, { action: 'threads.create', resourceType: 'thread', resourceId: id, patientId, details: { kind, topic } });
     });
     const thread = await this.store.byId(orgId, id);
-    return (await this.present([thread!], ctx.actor.userId))[0]!;
+    return (await this.present([thread!]))[0]!;
   }
 
   async get(ctx: RequestContext, threadId: string) {
     const { thread } = await this.require(ctx, threadId);
-    const [out] = await this.present([thread], ctx.actor.userId);
+    const [out] = await this.present([thread]);
     await this.audit.recordFor(this.db, ctx, { action: 'threads.get', resourceType: 'thread', resourceId: threadId, patientId: thread.patient_id });
     return out!;
   }
@@ -103,13 +103,13 @@ export class ThreadService {
       after,
       limit,
     });
-    const items = await this.present(rows, ctx.actor.userId, rows.map((r) => Number(r.unread)));
+    const items = await this.present(rows, rows.map((r) => Number(r.unread)));
     await this.audit.recordFor(this.db, ctx, { action: 'threads.list', resourceType: 'thread', patientId: q.patientId ?? null, details: { returned: items.length } });
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(`${last.activity_us}_${last.id}`) : null };
   }
 
-  private async present(rows: ThreadRecord[], _viewerId: string, unread?: number[]): Promise<Static<typeof Thread>[]> {
+  private async present(rows: ThreadRecord[], unread?: number[]): Promise<Static<typeof Thread>[]> {
     const participants = await this.store.participantIds(rows.filter((r) => r.kind === 'internal').map((r) => r.id));
     return Promise.all(
       rows.map(async (t, i) => ({

@@ -168,18 +168,31 @@ export class UserService {
     const row = await this.store.byId(ctx.actor.orgId, id);
     if (!row) throw notFound('user');
     if (id === ctx.actor.userId) throw new AppError('conflict', 'You cannot deactivate yourself');
-    await this.db.transaction().execute(async (tx) => {
-      await this.store.update(tx, ctx.actor.orgId, id, { status: 'deactivated', deactivated_at: new Date() });
-      const ended = await this.sessions.revokeAllForUser(tx, id, 'deactivated');
-      await this.audit.recordFor(tx, ctx, {
+    await this.deactivateRecord(row, { actorId: ctx.actor.userId, actorRole: ctx.actor.role, address: ctx.address });
+    return { ok: true };
+  }
+
+  /**
+   * Deactivates a user and ends every session they have, with its audit event, in one transaction.
+   * Returns how many sessions ended. The caller has decided that `by` may do this (API: admins; CLI: the operator).
+   */
+  async deactivateRecord(row: UserRecord, by: { actorId: string | null; actorRole: string | null; address: string | null; via?: string }): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      await this.store.update(tx, row.org_id, row.id, { status: 'deactivated', deactivated_at: new Date() });
+      const ended = await this.sessions.revokeAllForUser(tx, row.id, 'deactivated');
+      await this.audit.record(tx, {
+        orgId: row.org_id,
+        actorId: by.actorId,
+        actorRole: by.actorRole,
+        address: by.address,
         action: 'users.deactivate',
         resourceType: 'user',
-        resourceId: id,
-        patientId: row.role === 'patient' ? id : null,
-        details: { sessionsEnded: ended },
+        resourceId: row.id,
+        patientId: row.role === 'patient' ? row.id : null,
+        details: { sessionsEnded: ended, ...(by.via ? { via: by.via } : {}) },
       });
+      return ended;
     });
-    return { ok: true };
   }
 
   /** Active staff of this organization (optionally only some roles); 404 for anyone else. */
