@@ -40,6 +40,11 @@ import { messageHandlers } from './modules/messages/message.routes.js';
 import { SearchStore } from './modules/search/search.store.js';
 import { SearchService } from './modules/search/search.service.js';
 import { searchHandlers } from './modules/search/search.routes.js';
+import { AttachmentStore } from './modules/attachments/attachment.store.js';
+import { AttachmentService } from './modules/attachments/attachment.service.js';
+import { attachmentHandlers } from './modules/attachments/attachment.routes.js';
+import { createObjectStorage } from './platform/storage/create-storage.js';
+import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
 export interface Services {
   keyring: Keyring;
@@ -51,6 +56,7 @@ export interface Services {
   threads: ThreadService;
   messages: MessageService;
   search: SearchService;
+  attachments: AttachmentService;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -67,7 +73,12 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit);
   const messages = new MessageService(db, new MessageStore(db), threads, orgs, keyring, audit);
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search };
+  const attachments = new AttachmentService(db, new AttachmentStore(db), threads, keyring, audit, createObjectStorage(config), createMalwareScanner(config), {
+    maxBytes: config.attachmentMaxBytes,
+    imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
+    allowedTypes: config.attachmentTypes,
+  });
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments };
 }
 
 export interface AppOptions {
@@ -157,9 +168,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...threadHandlers(services.threads),
     ...messageHandlers(services.messages),
     ...searchHandlers(services.search),
+    ...attachmentHandlers(services.attachments),
     ...auditHandlers(services.audit, db),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
+  // Malware scans of quarantined uploads run in the background while the app is up.
+  services.attachments.startBackgroundScans(opts.logger);
+  app.addHook('onClose', async () => services.attachments.stopBackgroundScans());
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -28,6 +28,20 @@ export const ConfigSchema = Type.Object({
   loginAddressWindowMinutes: Type.Integer({ minimum: 1 }),
   auditCheckpointSeconds: Type.Integer({ minimum: 1 }),
   auditSealMs: Type.Integer({ minimum: 10, description: 'How often new audit events are chained' }),
+  attachmentMaxBytes: Type.Integer({ minimum: 1, description: 'Largest attachment accepted, in bytes' }),
+  attachmentImageMaxBytes: Type.Integer({ minimum: 1, description: 'Largest image accepted (images are decoded in memory to strip metadata)' }),
+  attachmentTypes: Type.Array(Type.String({ pattern: '^[a-z0-9.+-]+/[a-z0-9.+-]+$' }), { minItems: 1, description: 'Media types accepted as attachments (checked against the bytes)' }),
+  attachmentStorage: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
+  attachmentDir: Type.String({ description: 'Directory of the local attachment store' }),
+  s3Endpoint: Type.Optional(Type.String()),
+  s3Bucket: Type.Optional(Type.String({ minLength: 1 })),
+  s3Region: Type.String(),
+  s3AccessKeyId: Type.Optional(Type.String()),
+  s3SecretAccessKey: Type.Optional(Type.String()),
+  s3ForcePathStyle: Type.Boolean(),
+  clamavHost: Type.Optional(Type.String({ minLength: 1, description: 'clamd address; when set, uploads wait in quarantine until scanned' })),
+  clamavPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+  clamavTimeoutMs: Type.Integer({ minimum: 100 }),
   logLevel: Type.Union([
     Type.Literal('fatal'),
     Type.Literal('error'),
@@ -66,10 +80,40 @@ const ENV_KEYS: Record<keyof Config, string> = {
   loginAddressWindowMinutes: 'LOGIN_ADDRESS_WINDOW_MINUTES',
   auditCheckpointSeconds: 'AUDIT_CHECKPOINT_SECONDS',
   auditSealMs: 'AUDIT_SEAL_MS',
+  attachmentMaxBytes: 'ATTACHMENT_MAX_BYTES',
+  attachmentImageMaxBytes: 'ATTACHMENT_IMAGE_MAX_BYTES',
+  attachmentTypes: 'ATTACHMENT_TYPES',
+  attachmentStorage: 'ATTACHMENT_STORAGE',
+  attachmentDir: 'ATTACHMENT_DIR',
+  s3Endpoint: 'S3_ENDPOINT',
+  s3Bucket: 'S3_BUCKET',
+  s3Region: 'S3_REGION',
+  s3AccessKeyId: 'S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'S3_SECRET_ACCESS_KEY',
+  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  clamavHost: 'CLAMAV_HOST',
+  clamavPort: 'CLAMAV_PORT',
+  clamavTimeoutMs: 'CLAMAV_TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
 };
 
 export class ConfigError extends Error {}
+
+/**
+ * Attachment types accepted by default: photos, PDFs, video, audio notes and office documents. Plain text is accepted
+ * only when every byte is valid UTF-8 without control characters (it has no signature to sniff).
+ */
+export const DEFAULT_ATTACHMENT_TYPES = [
+  'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic',
+  'application/pdf',
+  'video/mp4', 'video/quicktime', 'video/webm',
+  'audio/mpeg', 'audio/mp4', 'audio/ogg', 'audio/wav', 'audio/webm',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text',
+  'text/plain',
+];
 
 function defaults(env: Env): Record<string, unknown> {
   const mode = env.HAVEN_ENV ?? env.NODE_ENV ?? 'development';
@@ -91,13 +135,20 @@ function defaults(env: Env): Record<string, unknown> {
     loginAddressWindowMinutes: 15,
     auditCheckpointSeconds: 60,
     auditSealMs: 500,
+    attachmentMaxBytes: 100 * 1024 * 1024,
+    attachmentImageMaxBytes: 40 * 1024 * 1024,
+    attachmentTypes: DEFAULT_ATTACHMENT_TYPES,
+    s3Region: 'us-east-1',
+    s3ForcePathStyle: false,
+    clamavPort: 3310,
+    clamavTimeoutMs: 60_000,
     logLevel: mode === 'test' ? 'silent' : 'info',
   };
 }
 
 function coerce(key: keyof Config, raw: string): unknown {
   const schema = ConfigSchema.properties[key] as { type?: string };
-  if (key === 'trustProxy') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (schema.type === 'array') return raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (schema.type === 'integer' || schema.type === 'number') return Number(raw);
   if (schema.type === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -122,6 +173,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   merged.dataDir = path.resolve(String(merged.dataDir));
   merged.masterKeyFile ??= path.join(String(merged.dataDir), 'master.key');
   merged.publicUrl ??= `http://localhost:${String(merged.port)}`;
+  merged.attachmentDir = path.resolve(String(merged.attachmentDir ?? path.join(String(merged.dataDir), 'attachments')));
+  merged.attachmentStorage ??= merged.s3Bucket ? 's3' : 'local';
+  if (merged.attachmentStorage === 's3' && !merged.s3Bucket) throw new ConfigError('ATTACHMENT_STORAGE=s3 needs S3_BUCKET');
   if (merged.env === 'production' && merged.demoSeed === true) {
     throw new ConfigError('DEMO_SEED cannot be enabled in production mode');
   }

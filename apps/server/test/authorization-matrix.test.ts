@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { endpoints, HavenApiError, HavenClient, type Thread, type Message } from '@haven/api';
+import sharp from 'sharp';
+import { endpoints, HavenApiError, HavenClient, type Attachment, type Thread, type Message } from '@haven/api';
 import {
   addPatient,
   addStaff,
@@ -121,6 +122,11 @@ messages.receipts                401   ok    404   ok    ok    404   404   404  
 messages.search                  401   ok    ok    ok    ok    ok    403   403   401   403   ok    ok
 messages.search:inThread         401   ok    404   ok    ok    404   404   404   401   404   404   404
 
+attachments.upload               401   ok    404   ok    ok    404   404   404   401   404   404   404
+attachments.list                 401   ok    404   ok    ok    404   404   404   401   404   404   404
+attachments.download             401   ok    404   ok    ok    404   404   404   401   404   404   404
+attachments.preview              401   ok    404   ok    ok    404   404   404   401   404   404   404
+
 audit.list                       401   403   403   403   403   403   403   ok    401   403   403   403
 audit.verify                     401   403   403   403   403   403   403   ok    401   403   403   403
 audit.checkpoints                401   403   403   403   403   403   403   ok    401   403   403   403
@@ -149,6 +155,8 @@ audit.publicKey                  ok    ok    ok    ok    ok    ok    ok    ok   
 //   variants a fresh message by patient A. Seeing the message but not being its (staff) sender is 403.
 // - messages.versions: patients never see earlier versions, answered like a missing message (404), as
 //   src/modules/messages/message.test.ts also expects.
+// - attachments.*: upload is for a fresh message id in thread A; list, download and preview name a JPEG that
+//   patient A attached to a message in thread A (uploaded, then the message sent). They follow the thread.
 
 interface Row {
   key: string;
@@ -323,6 +331,17 @@ function limiter(n: number) {
 }
 const limit = limiter(6);
 
+/** A JPEG (so it has a preview) attached by patient A to a sent message of thread A; created once. */
+let attachmentA: Promise<Attachment> | undefined;
+const sharedAttachment = (): Promise<Attachment> =>
+  (attachmentA ??= (async () => {
+    const messageId = uuid();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } }).jpeg().toBuffer();
+    const att = await client('patientA').uploadAttachment(w.threadA.id, messageId, { data: jpeg, fileName: 'photo.jpg', contentType: 'image/jpeg' });
+    await client('patientA').call('messages.create', { params: { threadId: w.threadA.id }, body: { id: messageId, body: 'matrix: photo' } });
+    return att;
+  })());
+
 const send = (a: SignedIn, threadId: string, body: string) =>
   w.members[a].client.call('messages.create', { params: { threadId }, body: { id: uuid(), body } });
 
@@ -476,6 +495,21 @@ const REQUESTS: Record<string, Request> = {
     attempt(client(a).call('messages.receipts', { params: { threadId: w.threadA.id }, body: { messageId: w.msgProvider.id, status: 'read' } })),
   'messages.search': (a) => attempt(client(a).call('messages.search', { body: { query: WORD } })),
   'messages.search:inThread': (a) => attempt(client(a).call('messages.search', { body: { query: WORD, threadId: w.threadA.id } })),
+
+  // attachments
+  'attachments.upload': (a) => attempt(client(a).uploadAttachment(w.threadA.id, uuid(), { data: Buffer.from('matrix notes\n'), fileName: 'notes.txt', contentType: 'text/plain' })),
+  'attachments.list': async (a) => {
+    const att = await sharedAttachment();
+    return attempt(client(a).call('attachments.list', { params: { threadId: w.threadA.id, messageId: att.messageId } }));
+  },
+  'attachments.download': async (a) => {
+    const att = await sharedAttachment();
+    return attempt(client(a).downloadAttachment(w.threadA.id, att.messageId, att.id));
+  },
+  'attachments.preview': async (a) => {
+    const att = await sharedAttachment();
+    return attempt(client(a).downloadAttachment(w.threadA.id, att.messageId, att.id, 'preview'));
+  },
 
   // audit
   'audit.list': (a) => attempt(client(a).call('audit.list', { query: { limit: 5 } })),

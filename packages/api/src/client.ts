@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { Problem } from './common.js';
-import { endpoints, type Endpoints, type OperationId } from './endpoints.js';
+import type { Attachment } from './attachments.js';
+import { endpoints, type Endpoints, type JsonOperationId, type OperationId } from './endpoints.js';
 
 type S<T> = T extends TSchema ? Static<T> : never;
 type Part<E, K extends 'params' | 'query' | 'body'> = E extends { [P in K]: infer T } ? { [P in K]: S<T> } : { [P in K]?: never };
@@ -10,6 +11,23 @@ export type OperationInput<K extends OperationId> = Part<Endpoints[K], 'params'>
 export type OperationOutput<K extends OperationId> = S<Endpoints[K]['response']>;
 
 type RequiresInput<K extends OperationId> = Endpoints[K] extends { params: TSchema } | { body: TSchema } ? true : false;
+
+/** A file to upload: bytes in memory (Buffer is a Uint8Array), a Blob, or a stream (sent chunked, no Content-Length). */
+export interface AttachmentUpload {
+  data: Uint8Array | Blob | ReadableStream<Uint8Array>;
+  fileName: string;
+  /** Declared type; the server checks it against the bytes. */
+  contentType: string;
+}
+
+/** A downloaded attachment or preview. */
+export interface DownloadedFile {
+  bytes: Uint8Array;
+  contentType: string;
+  /** File name from Content-Disposition (filename*). */
+  fileName: string | null;
+  headers: Headers;
+}
 
 /** An error answered by the server as application/problem+json. */
 export class HavenApiError extends Error {
@@ -56,24 +74,17 @@ export class HavenClient {
     this.headers = options.headers ?? {};
   }
 
-  async call<K extends OperationId>(
+  async call<K extends JsonOperationId>(
     op: K,
     ...args: RequiresInput<K> extends true ? [input: OperationInput<K>] : [input?: OperationInput<K>]
   ): Promise<OperationOutput<K>> {
     const endpoint = endpoints[op];
     const input = (args[0] ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
-    const path = endpoint.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
-      const value = input.params?.[name];
-      if (value === undefined) throw new TypeError(`${op}: missing path parameter ${name}`);
-      return encodeURIComponent(value);
-    });
-    const url = new URL(`${this.baseUrl}/api/v1${path}`);
+    const url = this.url(op, input.params);
     for (const [k, v] of Object.entries(input.query ?? {})) {
       if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (this.csrfToken && endpoint.method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
+    const headers = this.requestHeaders(endpoint.method, 'application/json');
     if (op === 'auth.login' && this.deviceToken) headers['x-haven-device'] = this.deviceToken;
     let body: string | undefined;
     if ('body' in endpoint || input.body !== undefined) {
@@ -83,18 +94,7 @@ export class HavenClient {
     const res = await this.fetchImpl(url, { method: endpoint.method, headers, body });
     const text = await res.text();
     const data: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) {
-      const problem = (data ?? {}) as Partial<Problem>;
-      throw new HavenApiError({
-        type: problem.type ?? 'about:blank',
-        title: problem.title ?? res.statusText,
-        status: problem.status ?? res.status,
-        code: problem.code ?? 'http_error',
-        detail: problem.detail,
-        requestId: problem.requestId,
-        errors: problem.errors,
-      });
-    }
+    if (!res.ok) throw problemError(res, data);
     if (op === 'auth.logout') this.token = undefined;
     if (op === 'auth.login') {
       this.deviceToken = res.headers.get('x-haven-device') ?? this.deviceToken;
@@ -105,8 +105,70 @@ export class HavenClient {
     return data as OperationOutput<K>;
   }
 
+  /**
+   * Uploads a file for a message (before or after sending it, with the message's client-generated id).
+   * A stream body is sent chunked; the server stops reading it at the size limit (413).
+   */
+  async uploadAttachment(threadId: string, messageId: string, file: AttachmentUpload): Promise<Attachment> {
+    const endpoint = endpoints['attachments.upload'];
+    const headers = this.requestHeaders(endpoint.method, 'application/json');
+    headers['content-type'] = file.contentType;
+    headers['x-haven-filename'] = encodeURIComponent(file.fileName);
+    const streamed = typeof ReadableStream !== 'undefined' && file.data instanceof ReadableStream;
+    const init: RequestInit & { duplex?: 'half' } = { method: endpoint.method, headers, body: file.data as BodyInit };
+    if (streamed) init.duplex = 'half';
+    const res = await this.fetchImpl(this.url('attachments.upload', { threadId, messageId }), init);
+    const text = await res.text();
+    const data: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw problemError(res, data);
+    return data as Attachment;
+  }
+
+  /** Downloads an attachment (`content`) or its image preview (`preview`). */
+  async downloadAttachment(threadId: string, messageId: string, attachmentId: string, variant: 'content' | 'preview' = 'content'): Promise<DownloadedFile> {
+    const op = variant === 'content' ? 'attachments.download' : 'attachments.preview';
+    const res = await this.fetchImpl(this.url(op, { threadId, messageId, attachmentId }), { method: 'GET', headers: this.requestHeaders('GET', '*/*') });
+    if (!res.ok) {
+      const text = await res.text();
+      throw problemError(res, text ? (JSON.parse(text) as unknown) : undefined);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+    return { bytes, contentType: res.headers.get('content-type') ?? 'application/octet-stream', fileName: encoded ? decodeURIComponent(encoded) : null, headers: res.headers };
+  }
+
+  private url(op: OperationId, params: Record<string, string> | undefined): URL {
+    const path = endpoints[op].path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+      const value = params?.[name];
+      if (value === undefined) throw new TypeError(`${op}: missing path parameter ${name}`);
+      return encodeURIComponent(value);
+    });
+    return new URL(`${this.baseUrl}/api/v1${path}`);
+  }
+
+  private requestHeaders(method: string, accept: string): Record<string, string> {
+    const headers: Record<string, string> = { accept, ...this.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.csrfToken && method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
+    return headers;
+  }
+
   /** Sign in as an SDK client (bearer token kept by this client). */
   login(organization: string, email: string, password: string): Promise<OperationOutput<'auth.login'>> {
     return this.call('auth.login', { body: { organization, email, password, transport: 'bearer' } });
   }
+}
+
+function problemError(res: Response, data: unknown): HavenApiError {
+  const problem = (data ?? {}) as Partial<Problem>;
+  return new HavenApiError({
+    type: problem.type ?? 'about:blank',
+    title: problem.title ?? res.statusText,
+    status: problem.status ?? res.status,
+    code: problem.code ?? 'http_error',
+    detail: problem.detail,
+    requestId: problem.requestId,
+    errors: problem.errors,
+  });
 }

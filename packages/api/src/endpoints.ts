@@ -28,6 +28,7 @@ import {
   ThreadListQuery,
 } from './messaging.js';
 import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
+import { Attachment, AttachmentList, AttachmentParams, AttachmentUploadHeaders, BinaryContent } from './attachments.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -47,9 +48,18 @@ export interface EndpointDef {
   auth: EndpointAuth;
   params?: TSchema;
   query?: TSchema;
+  /** Request headers the operation reads, validated like params (other headers are allowed). */
+  headers?: TSchema;
   body?: TSchema;
   status: number;
   response: TSchema;
+  /**
+   * Raw bytes instead of JSON. `request`: the request body is the file itself, streamed to the handler unparsed
+   * (its Content-Type is the file's declared type). `response`: the answer is a file; `response` only documents it.
+   */
+  binary?: 'request' | 'response';
+  /** Media type of a binary response, for the OpenAPI document. */
+  produces?: string;
   /** Responses carrying health information get Cache-Control: no-store (all API responses do). */
 }
 
@@ -104,6 +114,10 @@ export const endpoints = {
   'messages.retract': def({ method: 'POST', path: '/threads/:threadId/messages/:messageId/retract', summary: 'Retract a staff message: hidden from the patient, kept for the record', tag: 'messages', auth: 'session', params: MessageParams, body: MessageRetract, status: 200, response: Message }),
   'messages.versions': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/versions', summary: 'Every version of a message (staff)', tag: 'messages', auth: 'session', params: MessageParams, status: 200, response: Type.Object({ items: Type.Array(MessageVersion) }) }),
   'messages.receipts': def({ method: 'POST', path: '/threads/:threadId/receipts', summary: 'Mark messages delivered or read up to and including a message', tag: 'messages', auth: 'session', params: ThreadParams, body: ReceiptUpdate, status: 200, response: ReceiptResult }),
+  'attachments.upload': def({ method: 'POST', path: '/threads/:threadId/messages/:messageId/attachments', summary: 'Upload a file (raw bytes as the body) for a message you send or have sent; at most 10 per message', tag: 'attachments', auth: 'session', params: MessageParams, headers: AttachmentUploadHeaders, binary: 'request', status: 201, response: Attachment }),
+  'attachments.list': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments', summary: "A message's attachments (your own unsent uploads included)", tag: 'attachments', auth: 'session', params: MessageParams, status: 200, response: AttachmentList }),
+  'attachments.download': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/content', summary: 'Download an attachment (Content-Disposition: attachment)', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'application/octet-stream', status: 200, response: BinaryContent }),
+  'attachments.preview': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/preview', summary: 'A small WebP preview of an image attachment', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'image/webp', status: 200, response: BinaryContent }),
   'messages.search': def({ method: 'POST', path: '/search/messages', summary: 'Search message text within what the caller may see (query in the body, never in the URL)', tag: 'messages', auth: 'session', body: SearchRequest, status: 200, response: SearchResult }),
 
   // audit
@@ -115,3 +129,5 @@ export const endpoints = {
 
 export type Endpoints = typeof endpoints;
 export type OperationId = keyof Endpoints;
+/** Operations whose request and response are JSON (everything `HavenClient.call` can send). */
+export type JsonOperationId = { [K in OperationId]: Endpoints[K] extends { binary: 'request' | 'response' } ? never : K }[OperationId];

@@ -4,5 +4,6 @@ export * from './organization.js';
 export * from './users.js';
 export * from './messaging.js';
 export * from './audit.js';
+export * from './attachments.js';
 export * from './endpoints.js';
 export * from './client.js';

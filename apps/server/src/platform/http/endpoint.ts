@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from 'typebox';
 import { endpoints, type Endpoints, type OperationId, type OperationOutput } from '@haven/api';
@@ -7,12 +8,16 @@ import { AppError } from './errors.js';
 import { Problem } from '@haven/api';
 
 type S<T> = T extends TSchema ? Static<T> : undefined;
-type Field<K extends OperationId, F extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in F]: infer T } ? S<T> : undefined;
+type Field<K extends OperationId, F extends 'params' | 'query' | 'headers' | 'body'> = Endpoints[K] extends { [P in F]: infer T } ? S<T> : undefined;
+type BinaryRequest<K extends OperationId> = Endpoints[K] extends { binary: 'request' } ? true : false;
+type BinaryResponse<K extends OperationId> = Endpoints[K] extends { binary: 'response' } ? true : false;
 
 export interface HandlerInput<K extends OperationId> {
   params: Field<K, 'params'>;
   query: Field<K, 'query'>;
-  body: Field<K, 'body'>;
+  headers: Field<K, 'headers'>;
+  /** For `binary: 'request'` operations: the request body as a stream, not yet read. */
+  body: BinaryRequest<K> extends true ? Readable : Field<K, 'body'>;
   request: FastifyRequest;
   reply: FastifyReply;
 }
@@ -21,7 +26,7 @@ export interface HandlerInput<K extends OperationId> {
 export type Handler<K extends OperationId> = (
   input: HandlerInput<K>,
   ctx: Endpoints[K]['auth'] extends 'public' ? AnonymousContext : RequestContext & { session: AuthenticatedSession; token: string },
-) => Promise<OperationOutput<K>>;
+) => Promise<BinaryResponse<K> extends true ? Readable | Buffer : OperationOutput<K>>;
 
 export type HandlerMap = { [K in OperationId]: Handler<K> };
 
@@ -40,44 +45,68 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
   for (const [op, e] of Object.entries(endpoints) as [OperationId, Endpoints[OperationId]][]) {
     const handler = handlers[op] as unknown as Handler<OperationId>;
     if (!handler) throw new Error(`no handler for ${op}`);
+    const binary = 'binary' in e ? e.binary : undefined;
+    // A binary answer is documented by media type and never serialized as JSON (a stream or Buffer bypasses the serializer).
+    const success = binary === 'response' ? { description: e.summary, content: { [('produces' in e && e.produces) || 'application/octet-stream']: { schema: e.response } } } : e.response;
     const schema: Record<string, unknown> = {
       operationId: op,
       summary: e.summary,
       tags: [e.tag],
-      response: { [e.status]: e.response, '4XX': Problem, '5XX': Problem },
+      response: { [e.status]: success, '4XX': Problem, '5XX': Problem },
     };
     if ('params' in e) schema.params = e.params;
     if ('query' in e) schema.querystring = e.query;
+    if ('headers' in e) schema.headers = e.headers;
     if ('body' in e) schema.body = e.body;
+    if (binary === 'request') schema.consumes = ['*/*'];
     if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
     // Authentication runs first (onRequest, before the body is parsed and validated): an anonymous or expired
     // caller learns nothing about the request shape, only that they must sign in.
     const authenticated = new WeakMap<FastifyRequest, { session: AuthenticatedSession; token: string }>();
-    app.route({
-      method: e.method,
-      url: `/api/v1${e.path}`,
-      schema,
-      config: { operationId: op },
-      onRequest:
-        e.auth === 'public'
-          ? undefined
-          : async (request) => {
-              const result = await auth.authenticate(request);
-              if (e.auth === 'session' && result.session.stage !== 'active') throw new AppError('mfa_required');
-              authenticated.set(request, result);
-            },
-      handler: async (request, reply) => {
-        const base = { address: request.ip ?? null, requestId: request.id };
-        const signedIn = authenticated.get(request);
-        const ctx = signedIn ? { ...base, actor: signedIn.session.actor, session: signedIn.session, token: signedIn.token } : base;
-        reply.status(e.status);
-        return handler(
-          { params: request.params, query: request.query, body: request.body, request, reply } as HandlerInput<OperationId>,
-          ctx as never,
-        );
-      },
-    });
+    const addRoute = (target: FastifyInstance): void => {
+      target.route({
+        method: e.method,
+        url: `/api/v1${e.path}`,
+        schema,
+        config: { operationId: op },
+        onRequest:
+          e.auth === 'public'
+            ? undefined
+            : async (request) => {
+                const result = await auth.authenticate(request);
+                if (e.auth === 'session' && result.session.stage !== 'active') throw new AppError('mfa_required');
+                authenticated.set(request, result);
+              },
+        handler: async (request, reply) => {
+          const base = { address: request.ip ?? null, requestId: request.id };
+          const signedIn = authenticated.get(request);
+          const ctx = signedIn ? { ...base, actor: signedIn.session.actor, session: signedIn.session, token: signedIn.token } : base;
+          reply.status(e.status);
+          return handler(
+            { params: request.params, query: request.query, headers: request.headers, body: request.body, request, reply } as unknown as HandlerInput<OperationId>,
+            ctx as never,
+          );
+        },
+      });
+    };
+    if (binary === 'request') app.register(async (scope) => registerStreamingRoute(scope, addRoute));
+    else addRoute(app);
   }
+}
+
+/**
+ * A route whose body is a file: in its own scope, every content type is accepted and handed to the handler as the
+ * unread request stream (no buffering, no JSON parsing, no body limit: the handler enforces its own). When the
+ * answer goes out before the body was read to its end (an error, a limit), the connection is closed so Node does
+ * not read and discard the rest of an upload that can be large.
+ */
+function registerStreamingRoute(scope: FastifyInstance, addRoute: (target: FastifyInstance) => void): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  scope.addHook('onSend', async (request, reply) => {
+    if (!request.raw.readableEnded) reply.header('connection', 'close');
+  });
+  addRoute(scope);
 }
 
 export const isUnsafeMethod = (method: string): boolean => UNSAFE.has(method);
