@@ -52,11 +52,18 @@ export class MessageService {
     const tokens = await this.searchTokens(thread.org_id, input.body);
     const at = new Date();
     const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1));
-    const seq = await this.store.insert(
-      this.db,
-      { id, orgId: thread.org_id, threadId: thread.id, senderId: ctx.actor.userId, senderRole: ctx.actor.role, createdAt: at, bodyCt, contentHash: hash, tokens },
-      (inserted) => this.audit.recordSqlFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }, inserted),
-    );
+    const seq = await this.store.insert({
+      id,
+      orgId: thread.org_id,
+      threadId: thread.id,
+      senderId: ctx.actor.userId,
+      senderRole: ctx.actor.role,
+      createdAt: at,
+      bodyCt,
+      contentHash: hash,
+      tokens,
+      audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
+    });
     if (seq === null) {
       // The id exists: an idempotent retry (same sender, thread and text) gets the stored message.
       const again = await this.replayed(ctx, thread, id, hash);
