@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { GENESIS_HASH, type AuditFields } from './audit.chain.js';
 
@@ -17,6 +18,18 @@ export interface AuditListFilter {
 }
 
 export class AuditStore {
+  /**
+   * Events that stand alone (reads, sign-ins: not inside a caller's transaction) from concurrent requests share one
+   * INSERT and one commit; the caller still waits until its event is committed.
+   */
+  private readonly appender = new Batcher<AuditRowInput, null>(
+    async (events) => {
+      await this.insertManySql(events).execute(this.db);
+      return events.map(() => null);
+    },
+    { maxBatch: 256, maxInFlight: 2, isolateFailures: true },
+  );
+
   constructor(private readonly db: Db) {}
 
   async initChain(tx: Queryable, orgId: string): Promise<void> {
@@ -25,7 +38,8 @@ export class AuditStore {
 
   /** Inserts one event in the caller's transaction. No lock: the sealer chains it shortly after commit. */
   async append(tx: Queryable, e: AuditRowInput): Promise<void> {
-    await this.insertManySql([e]).execute(tx);
+    if (tx === this.db) await this.appender.submit(e);
+    else await this.insertManySql([e]).execute(tx);
   }
 
   /**

@@ -106,9 +106,6 @@ export class MessageService {
   }
 
   private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
-    const receipts = await this.store.receipts(rows.map((r) => r.id));
-    const byMessage = new Map<string, typeof receipts>();
-    for (const r of receipts) byMessage.set(r.message_id, [...(byMessage.get(r.message_id) ?? []), r]);
     const staff = isStaffRole(ctx.actor.role);
     return Promise.all(
       rows.map(async (r) => ({
@@ -124,7 +121,7 @@ export class MessageService {
         retracted: r.retracted_at !== null,
         retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
         contentHash: r.content_hash.toString('hex'),
-        receipts: (byMessage.get(r.id) ?? []).map((x) => ({ userId: x.user_id, deliveredAt: x.delivered_at.toISOString(), readAt: x.read_at ? x.read_at.toISOString() : null })),
+        receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
       })),
     );
   }

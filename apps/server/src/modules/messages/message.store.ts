@@ -27,18 +27,26 @@ const MESSAGE_COLUMNS = [
   'm.edited_at', 'm.retracted_at', 'v.body_ct', 'v.content_hash',
 ] as const;
 
+/** Each message's receipts as a JSON array, fetched with the message (no second round trip). */
+const RECEIPTS = sql<{ user_id: string; delivered_at: string; read_at: string | null }[]>`(
+  SELECT coalesce(json_agg(json_build_object('user_id', r.user_id, 'delivered_at', r.delivered_at, 'read_at', r.read_at) ORDER BY r.user_id), '[]')
+    FROM message_receipts r WHERE r.message_id = m.id)`.as('receipts');
+
 /** pg sends a bytea[][] badly; each message's tokens travel as one bytea[] literal instead. */
 const byteaArrayLiteral = (values: Buffer[]): string => `{${values.map((b) => `"\\\\x${b.toString('hex')}"`).join(',')}}`;
 
 export class MessageStore {
   /**
    * Concurrent sends share one statement (group commit): under load, one round trip, one plan and one WAL flush
-   * carry many messages; a lone send still goes at once. A message id appears at most once per statement.
+   * carry many messages; a lone send still goes at once. A message id appears at most once per statement, and
+   * statements running at once never share a thread, so they never wait for each other's thread row lock.
    */
-  private readonly writer = new Batcher<MessageInsert, string | null>((items) => this.insertBatch(items), {
+  private readonly writer = new Batcher<MessageInsert, string | null>((items) => this.insertMany(items), {
     maxBatch: 128,
     maxInFlight: 1,
     key: (m) => m.id,
+    exclusive: (m) => m.threadId,
+    isolateFailures: true,
   });
 
   constructor(
@@ -53,16 +61,6 @@ export class MessageStore {
    */
   insert(m: MessageInsert): Promise<string | null> {
     return this.writer.submit(m);
-  }
-
-  private async insertBatch(items: MessageInsert[]): Promise<(string | null | Error)[]> {
-    try {
-      return await this.insertMany(items);
-    } catch (error) {
-      if (items.length === 1) throw error;
-      // One bad message (or a lost race) must not fail the others: each goes again on its own.
-      return Promise.all(items.map((m) => this.insertMany([m]).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
-    }
   }
 
   /**
@@ -123,6 +121,7 @@ export class MessageStore {
       .selectFrom('messages as m')
       .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
       .select(MESSAGE_COLUMNS)
+      .select(RECEIPTS)
       .where('m.thread_id', '=', threadId)
       .where('m.id', '=', id);
     if (lock) q = q.forUpdate();
@@ -135,16 +134,12 @@ export class MessageStore {
       .selectFrom('messages as m')
       .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
       .select(MESSAGE_COLUMNS)
+      .select(RECEIPTS)
       .where('m.thread_id', '=', threadId);
     if (!opts.includeRetracted) q = q.where('m.retracted_at', 'is', null);
     if (opts.afterSeq) return q.where('m.seq', '>', opts.afterSeq).orderBy('m.seq', 'asc').limit(opts.limit).execute();
     if (opts.beforeSeq) q = q.where('m.seq', '<', opts.beforeSeq);
     return q.orderBy('m.seq', 'desc').limit(opts.limit).execute();
-  }
-
-  receipts(messageIds: string[]) {
-    if (messageIds.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('message_receipts').selectAll().where('message_id', 'in', messageIds).execute();
   }
 
   versions(messageId: string) {

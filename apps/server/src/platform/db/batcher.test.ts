@@ -79,4 +79,39 @@ describe('Batcher (group commit)', () => {
     await r.releaseNext();
     assert.deepEqual(await Promise.all(more), [1, 2, 3]);
   });
+
+  test('an exclusive key held by a running batch keeps its items out of parallel batches until it is done', async () => {
+    const r = recorder<{ thread: string; n: number }, number>((xs) => xs.map((x) => x.n));
+    const b = new Batcher(r.run, { maxBatch: 10, maxInFlight: 3, exclusive: (x) => x.thread });
+    const all = [b.submit({ thread: 't1', n: 1 }), b.submit({ thread: 't1', n: 2 }), b.submit({ thread: 't2', n: 3 }), b.submit({ thread: 't1', n: 4 })];
+    // t1 is held by the first batch: the second batch takes only t2; t1's items wait.
+    assert.deepEqual(r.batches.map((x) => x.map((y) => y.n)), [[1], [3]]);
+    await r.releaseNext();
+    assert.deepEqual(r.batches[2]!.map((y) => y.n), [2, 4]);
+    await r.releaseNext();
+    await r.releaseNext();
+    assert.deepEqual(await Promise.all(all), [1, 2, 3, 4]);
+  });
+
+  test('isolateFailures: when a batch of several fails, each item runs alone and only the bad one fails', async () => {
+    const seen: number[][] = [];
+    let hold: (() => void) | undefined;
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        seen.push(xs);
+        if (xs.length === 1 && xs[0] === 0) await new Promise<void>((r) => (hold = r));
+        if (xs.includes(-1)) throw new Error('constraint violated');
+        return xs;
+      },
+      { maxBatch: 10, maxInFlight: 1, isolateFailures: true },
+    );
+    const first = b.submit(0);
+    const burst = Promise.allSettled([b.submit(1), b.submit(-1), b.submit(2)]);
+    while (!hold) await new Promise((r) => setImmediate(r));
+    hold();
+    await first;
+    const results = await burst;
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(seen.slice(1), [[1, -1, 2], [1], [-1], [2]]);
+  });
 });
