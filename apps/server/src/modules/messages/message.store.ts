@@ -43,7 +43,7 @@ export class MessageStore {
    */
   private readonly writer = new Batcher<MessageInsert, string | null>((items) => this.insertMany(items), {
     maxBatch: 128,
-    maxInFlight: 1,
+    maxInFlight: 2,
     key: (m) => m.id,
     exclusive: (m) => m.threadId,
     isolateFailures: true,
