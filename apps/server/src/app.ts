@@ -71,7 +71,7 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
   const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
   const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit);
-  const messages = new MessageService(db, new MessageStore(db), threads, orgs, keyring, audit);
+  const messages = new MessageService(db, new MessageStore(db, audit), threads, orgs, keyring, audit);
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
   const attachments = new AttachmentService(db, new AttachmentStore(db), threads, keyring, audit, createObjectStorage(config), createMalwareScanner(config), {
     maxBytes: config.attachmentMaxBytes,

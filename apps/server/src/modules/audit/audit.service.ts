@@ -8,7 +8,7 @@ import { AppError } from '../../platform/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { can, type OrgPolicySettings } from '../policy/policy.js';
 import { chainHash, checkpointMessage, eventDigest, GENESIS_HASH, type AuditFields } from './audit.chain.js';
-import type { AuditStore } from './audit.store.js';
+import type { AuditRowInput, AuditStore } from './audit.store.js';
 import type { AuditSigner } from './audit.signing.js';
 
 export interface AuditRecord {
@@ -44,9 +44,14 @@ export class AuditService {
     await this.store.append(tx, this.prepare(r));
   }
 
-  /** The event as SQL, for a single statement that writes a change and its audit event together. */
-  recordSqlFor(ctx: RequestContext, r: Omit<AuditRecord, 'orgId' | 'actorId' | 'actorRole' | 'address'>, onlyIf?: RawBuilder<boolean>): RawBuilder<unknown> {
-    return this.store.insertSql(this.prepare({ ...r, orgId: ctx.actor.orgId, actorId: ctx.actor.userId, actorRole: ctx.actor.role, address: ctx.address }), onlyIf);
+  /** An event of the request's actor, prepared (id, time, digest) for a statement that writes it with its change. */
+  eventFor(ctx: RequestContext, r: Omit<AuditRecord, 'orgId' | 'actorId' | 'actorRole' | 'address'>): AuditRowInput {
+    return this.prepare({ ...r, orgId: ctx.actor.orgId, actorId: ctx.actor.userId, actorRole: ctx.actor.role, address: ctx.address });
+  }
+
+  /** Prepared events as SQL, for one statement that writes changes and their events together (see AuditStore). */
+  eventsSql(events: AuditRowInput[], onlyIfResourceIn?: RawBuilder<unknown>): RawBuilder<unknown> {
+    return this.store.insertManySql(events, onlyIfResourceIn);
   }
 
   private prepare(r: AuditRecord) {

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { GENESIS_HASH, type AuditFields } from './audit.chain.js';
 
@@ -17,6 +18,18 @@ export interface AuditListFilter {
 }
 
 export class AuditStore {
+  /**
+   * Events that stand alone (reads, sign-ins: not inside a caller's transaction) from concurrent requests share one
+   * INSERT and one commit; the caller still waits until its event is committed.
+   */
+  private readonly appender = new Batcher<AuditRowInput, null>(
+    async (events) => {
+      await this.insertManySql(events).execute(this.db);
+      return events.map(() => null);
+    },
+    { maxBatch: 256, maxInFlight: 2, isolateFailures: true },
+  );
+
   constructor(private readonly db: Db) {}
 
   async initChain(tx: Queryable, orgId: string): Promise<void> {
@@ -25,21 +38,30 @@ export class AuditStore {
 
   /** Inserts one event in the caller's transaction. No lock: the sealer chains it shortly after commit. */
   async append(tx: Queryable, e: AuditRowInput): Promise<void> {
-    await this.insertSql(e).execute(tx);
+    if (tx === this.db) await this.appender.submit(e);
+    else await this.insertManySql([e]).execute(tx);
   }
 
   /**
-   * The INSERT of one event as SQL, for a statement that writes a change and its audit event together
-   * (e.g. a CTE); with `onlyIf`, the event is written only when that condition holds in the same statement.
+   * The INSERT of events as SQL, for a statement that writes changes and their audit events together (a CTE);
+   * with `onlyIfResourceIn` (a subquery of resource ids), an event is written only if its resource is among them,
+   * e.g. only for the messages that statement actually inserted.
    */
-  insertSql(e: AuditRowInput, onlyIf?: RawBuilder<boolean>): RawBuilder<unknown> {
+  insertManySql(events: AuditRowInput[], onlyIfResourceIn?: RawBuilder<unknown>): RawBuilder<unknown> {
+    const col = <T>(f: (e: AuditRowInput) => T): T[] => events.map(f);
     return sql`
       INSERT INTO audit_events (org_id, id, at, actor_id, actor_role, action, resource_type, resource_id,
                                 patient_id, address, outcome, details, digest)
-      SELECT ${e.orgId}::uuid, ${e.id}::uuid, ${e.at}::timestamptz, ${e.actorId}::uuid, ${e.actorRole}::text, ${e.action}::text,
-             ${e.resourceType}::text, ${e.resourceId}::text, ${e.patientId}::uuid, ${e.address}::text, ${e.outcome}::text,
-             ${JSON.stringify(e.details)}::jsonb, ${e.digest}::bytea
-       WHERE ${onlyIf ?? sql`true`}`;
+      SELECT e.org_id, e.id, e.at, e.actor_id, e.actor_role, e.action, e.resource_type, e.resource_id,
+             e.patient_id, e.address, e.outcome, e.details, e.digest
+        FROM unnest(${col((e) => e.orgId)}::uuid[], ${col((e) => e.id)}::uuid[], ${col((e) => e.at)}::timestamptz[],
+                    ${col((e) => e.actorId)}::uuid[], ${col((e) => e.actorRole)}::text[], ${col((e) => e.action)}::text[],
+                    ${col((e) => e.resourceType)}::text[], ${col((e) => e.resourceId)}::text[], ${col((e) => e.patientId)}::uuid[],
+                    ${col((e) => e.address)}::text[], ${col((e) => e.outcome)}::text[], ${col((e) => JSON.stringify(e.details))}::jsonb[],
+                    ${col((e) => e.digest)}::bytea[])
+             AS e(org_id, id, at, actor_id, actor_role, action, resource_type, resource_id, patient_id, address, outcome, details, digest)
+       WHERE ${onlyIfResourceIn ? sql`e.resource_id IN (${onlyIfResourceIn})` : sql`true`}
+       ORDER BY e.at`;
   }
 
   /** Organizations with events not yet chained. */

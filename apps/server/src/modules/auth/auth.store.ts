@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 
 export interface SessionRow {
@@ -16,15 +17,24 @@ export interface SessionRow {
 }
 
 export class AuthStore {
+  /** Every request looks up its session: concurrent lookups share one query (always fresh, never cached). */
+  private readonly sessionLookups = new Batcher<Buffer, SessionRow | undefined>((hashes) => this.sessionsByTokenHashes(hashes), { maxBatch: 256, maxInFlight: 1 });
+
   constructor(private readonly db: Db) {}
 
   sessionByTokenHash(tokenHash: Buffer): Promise<SessionRow | undefined> {
-    return this.db
+    return this.sessionLookups.submit(tokenHash);
+  }
+
+  private async sessionsByTokenHashes(hashes: Buffer[]): Promise<(SessionRow | undefined)[]> {
+    const rows = await this.db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['s.id', 's.org_id', 's.user_id', 's.transport', 's.stage', 's.idle_timeout_s', 's.last_seen_at', 's.expires_at', 's.revoked_at', 'u.role', 'u.status'])
-      .where('s.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+      .select(['s.token_hash', 's.id', 's.org_id', 's.user_id', 's.transport', 's.stage', 's.idle_timeout_s', 's.last_seen_at', 's.expires_at', 's.revoked_at', 'u.role', 'u.status'])
+      .where('s.token_hash', '=', sql<Buffer>`ANY(${hashes}::bytea[])`)
+      .execute();
+    const byHash = new Map(rows.map(({ token_hash, ...row }) => [token_hash.toString('hex'), row as SessionRow]));
+    return hashes.map((h) => byHash.get(h.toString('hex')));
   }
 
   async touch(sessionId: string, at: Date): Promise<void> {

@@ -52,11 +52,18 @@ export class MessageService {
     const tokens = await this.searchTokens(thread.org_id, input.body);
     const at = new Date();
     const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1));
-    const seq = await this.store.insert(
-      this.db,
-      { id, orgId: thread.org_id, threadId: thread.id, senderId: ctx.actor.userId, senderRole: ctx.actor.role, createdAt: at, bodyCt, contentHash: hash, tokens },
-      (inserted) => this.audit.recordSqlFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }, inserted),
-    );
+    const seq = await this.store.insert({
+      id,
+      orgId: thread.org_id,
+      threadId: thread.id,
+      senderId: ctx.actor.userId,
+      senderRole: ctx.actor.role,
+      createdAt: at,
+      bodyCt,
+      contentHash: hash,
+      tokens,
+      audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
+    });
     if (seq === null) {
       // The id exists: an idempotent retry (same sender, thread and text) gets the stored message.
       const again = await this.replayed(ctx, thread, id, hash);
@@ -99,9 +106,6 @@ export class MessageService {
   }
 
   private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
-    const receipts = await this.store.receipts(rows.map((r) => r.id));
-    const byMessage = new Map<string, typeof receipts>();
-    for (const r of receipts) byMessage.set(r.message_id, [...(byMessage.get(r.message_id) ?? []), r]);
     const staff = isStaffRole(ctx.actor.role);
     return Promise.all(
       rows.map(async (r) => ({
@@ -117,7 +121,7 @@ export class MessageService {
         retracted: r.retracted_at !== null,
         retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
         contentHash: r.content_hash.toString('hex'),
-        receipts: (byMessage.get(r.id) ?? []).map((x) => ({ userId: x.user_id, deliveredAt: x.delivered_at.toISOString(), readAt: x.read_at ? x.read_at.toISOString() : null })),
+        receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
       })),
     );
   }

@@ -1,5 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
+import type { AuditRowInput } from '../audit/audit.store.js';
 
 export interface MessageInsert {
   id: string;
@@ -11,6 +13,13 @@ export interface MessageInsert {
   bodyCt: Buffer;
   contentHash: Buffer;
   tokens: Buffer[];
+  /** The message's audit event, written in the same statement, only if the message is. */
+  audit: AuditRowInput;
+}
+
+/** Writes the audit events of a statement's changes (the audit module's SQL). */
+export interface AuditSql {
+  eventsSql(events: AuditRowInput[], onlyIfResourceIn?: RawBuilder<unknown>): RawBuilder<unknown>;
 }
 
 const MESSAGE_COLUMNS = [
@@ -18,34 +27,75 @@ const MESSAGE_COLUMNS = [
   'm.edited_at', 'm.retracted_at', 'v.body_ct', 'v.content_hash',
 ] as const;
 
+/** Each message's receipts as a JSON array, fetched with the message (no second round trip). */
+const RECEIPTS = sql<{ user_id: string; delivered_at: string; read_at: string | null }[]>`(
+  SELECT coalesce(json_agg(json_build_object('user_id', r.user_id, 'delivered_at', r.delivered_at, 'read_at', r.read_at) ORDER BY r.user_id), '[]')
+    FROM message_receipts r WHERE r.message_id = m.id)`.as('receipts');
+
+/** pg sends a bytea[][] badly; each message's tokens travel as one bytea[] literal instead. */
+const byteaArrayLiteral = (values: Buffer[]): string => `{${values.map((b) => `"\\\\x${b.toString('hex')}"`).join(',')}}`;
+
 export class MessageStore {
-  constructor(private readonly db: Db) {}
+  /**
+   * Concurrent sends share one statement (group commit): under load, one round trip, one plan and one WAL flush
+   * carry many messages; a lone send still goes at once. A message id appears at most once per statement, and
+   * statements running at once never share a thread, so they never wait for each other's thread row lock.
+   */
+  private readonly writer = new Batcher<MessageInsert, string | null>((items) => this.insertMany(items), {
+    maxBatch: 128,
+    maxInFlight: 2,
+    key: (m) => m.id,
+    exclusive: (m) => m.threadId,
+    isolateFailures: true,
+  });
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditSql,
+  ) {}
 
   /**
-   * Stores a new message in one statement, which PostgreSQL commits atomically: the message, its first version,
-   * its search tokens, the thread's activity time and the audit event (built by the audit module, written only if
-   * the message was). Returns the message's position, or null when the id already exists (a retry or a clash).
+   * Stores a new message atomically with its first version, its search tokens, the thread's activity time and its
+   * audit event. Resolves after the commit with the message's position, or null when the id already exists (a
+   * retry or a clash).
    */
-  async insert(db: Queryable, m: MessageInsert, audit: (inserted: RawBuilder<boolean>) => RawBuilder<unknown>): Promise<string | null> {
-    const inserted = sql<boolean>`EXISTS (SELECT 1 FROM m)`;
-    const res = await sql<{ seq: string }>`
-      WITH m AS (
+  insert(m: MessageInsert): Promise<string | null> {
+    return this.writer.submit(m);
+  }
+
+  /**
+   * One statement: every table the messages touch, committed together. Threads are locked in id order, so two
+   * batches touching the same threads never deadlock.
+   */
+  private async insertMany(items: MessageInsert[]): Promise<(string | null)[]> {
+    const col = <T>(f: (m: MessageInsert) => T): T[] => items.map(f);
+    const res = await sql<{ id: string; seq: string }>`
+      WITH input AS (
+        SELECT * FROM unnest(${col((m) => m.id)}::uuid[], ${col((m) => m.orgId)}::uuid[], ${col((m) => m.threadId)}::uuid[],
+                             ${col((m) => m.senderId)}::uuid[], ${col((m) => m.senderRole)}::text[], ${col((m) => m.createdAt)}::timestamptz[],
+                             ${col((m) => m.bodyCt)}::bytea[], ${col((m) => m.contentHash)}::bytea[], ${col((m) => byteaArrayLiteral(m.tokens))}::text[])
+               AS i(id, org_id, thread_id, sender_id, sender_role, created_at, body_ct, content_hash, tokens)
+      ), m AS (
         INSERT INTO messages (id, org_id, thread_id, sender_id, sender_role, created_at)
-        VALUES (${m.id}, ${m.orgId}, ${m.threadId}, ${m.senderId}, ${m.senderRole}, ${m.createdAt})
+        SELECT id, org_id, thread_id, sender_id, sender_role, created_at FROM input ORDER BY created_at
         ON CONFLICT (id) DO NOTHING
         RETURNING id, seq
       ), v AS (
         INSERT INTO message_versions (message_id, version, org_id, body_ct, content_hash, created_by, created_at)
-        SELECT id, 1, ${m.orgId}, ${m.bodyCt}, ${m.contentHash}, ${m.senderId}, ${m.createdAt} FROM m
+        SELECT i.id, 1, i.org_id, i.body_ct, i.content_hash, i.sender_id, i.created_at FROM input i JOIN m USING (id)
       ), tok AS (
         INSERT INTO message_search (message_id, org_id, thread_id, tokens)
-        SELECT id, ${m.orgId}, ${m.threadId}, ${m.tokens}::bytea[] FROM m
+        SELECT i.id, i.org_id, i.thread_id, i.tokens::bytea[] FROM input i JOIN m USING (id)
+      ), activity AS (
+        SELECT i.thread_id, max(i.created_at) AS at FROM input i JOIN m USING (id) GROUP BY i.thread_id
       ), th AS (
-        UPDATE threads SET last_message_at = greatest(coalesce(last_message_at, ${m.createdAt}), ${m.createdAt})
-         WHERE id = ${m.threadId} AND ${inserted}
-      ), a AS (${audit(inserted)})
-      SELECT seq::text AS seq FROM m`.execute(db);
-    return res.rows[0]?.seq ?? null;
+        UPDATE threads t SET last_message_at = greatest(coalesce(t.last_message_at, a.at), a.at)
+          FROM (SELECT id FROM threads WHERE id IN (SELECT thread_id FROM activity) ORDER BY id FOR NO KEY UPDATE) l, activity a
+         WHERE t.id = l.id AND a.thread_id = t.id
+      ), a AS (${this.audit.eventsSql(col((m) => m.audit), sql`SELECT id::text FROM m`)})
+      SELECT id, seq::text AS seq FROM m`.execute(this.db);
+    const seqById = new Map(res.rows.map((r) => [r.id, r.seq]));
+    return items.map((m) => seqById.get(m.id) ?? null);
   }
 
   /** Replaces a message's search tokens with those of its new current version. */
@@ -71,6 +121,7 @@ export class MessageStore {
       .selectFrom('messages as m')
       .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
       .select(MESSAGE_COLUMNS)
+      .select(RECEIPTS)
       .where('m.thread_id', '=', threadId)
       .where('m.id', '=', id);
     if (lock) q = q.forUpdate();
@@ -83,16 +134,12 @@ export class MessageStore {
       .selectFrom('messages as m')
       .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
       .select(MESSAGE_COLUMNS)
+      .select(RECEIPTS)
       .where('m.thread_id', '=', threadId);
     if (!opts.includeRetracted) q = q.where('m.retracted_at', 'is', null);
     if (opts.afterSeq) return q.where('m.seq', '>', opts.afterSeq).orderBy('m.seq', 'asc').limit(opts.limit).execute();
     if (opts.beforeSeq) q = q.where('m.seq', '<', opts.beforeSeq);
     return q.orderBy('m.seq', 'desc').limit(opts.limit).execute();
-  }
-
-  receipts(messageIds: string[]) {
-    if (messageIds.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('message_receipts').selectAll().where('message_id', 'in', messageIds).execute();
   }
 
   versions(messageId: string) {

@@ -1,4 +1,5 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
 import type { PatientScope } from '../policy/policy.js';
@@ -48,6 +49,15 @@ export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['t
   return internalThreads ? eb.or([patientThreads, internal]) : patientThreads;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface AccessKey {
+  orgId: string;
+  id: string;
+  userId: string;
+}
+export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean };
+
 export class ThreadStore {
   constructor(private readonly db: Db) {}
 
@@ -62,26 +72,27 @@ export class ThreadStore {
   }
 
   /** A thread with the facts the policy needs about one user: on the patient's care team, participant. */
-  withAccess(orgId: string, id: string, userId: string) {
-    return this.db
-      .selectFrom('threads as t')
-      .selectAll('t')
-      .select((eb) => [
-        eb
-          .exists(
-            eb
-              .selectFrom('patient_care_teams as pc')
-              .innerJoin('care_team_members as cm', 'cm.care_team_id', 'pc.care_team_id')
-              .select('pc.patient_id')
-              .whereRef('pc.patient_id', '=', 't.patient_id')
-              .where('cm.user_id', '=', userId),
-          )
-          .as('on_care_team'),
-        eb.exists(eb.selectFrom('thread_participants as tp').select('tp.user_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId)).as('participant'),
-      ])
-      .where('t.org_id', '=', orgId)
-      .where('t.id', '=', id)
-      .executeTakeFirst();
+  withAccess(orgId: string, id: string, userId: string): Promise<ThreadAccessRow | undefined> {
+    // Not a UUID: no such thread (and one malformed id must not fail the statement it would share with others).
+    if (!UUID.test(id)) return Promise.resolve(undefined);
+    return this.accessLookups.submit({ orgId, id, userId });
+  }
+
+  /** Every request in a thread checks access first: concurrent checks share one query (always fresh, never cached). */
+  private readonly accessLookups = new Batcher<AccessKey, ThreadAccessRow | undefined>((keys) => this.withAccessMany(keys), { maxBatch: 256, maxInFlight: 1 });
+
+  private async withAccessMany(keys: AccessKey[]): Promise<(ThreadAccessRow | undefined)[]> {
+    const res = await sql<ThreadAccessRow & { ord: number }>`
+      SELECT i.ord, t.*,
+             EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+                      WHERE pc.patient_id = t.patient_id AND cm.user_id = i.user_id) AS on_care_team,
+             EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = i.user_id) AS participant
+        FROM unnest(${keys.map((_, n) => n)}::int[], ${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.id)}::uuid[],
+                    ${keys.map((k) => k.userId)}::uuid[]) AS i(ord, org_id, thread_id, user_id)
+        JOIN threads t ON t.id = i.thread_id AND t.org_id = i.org_id`.execute(this.db);
+    const out: (ThreadAccessRow | undefined)[] = keys.map(() => undefined);
+    for (const { ord, ...row } of res.rows) out[ord] = row;
+    return out;
   }
 
   byId(orgId: string, id: string, tx: Queryable = this.db) {
