@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { AppError } from '../../platform/http/errors.js';
 
 /** Decompression-bomb guard: images with more pixels than this are refused. */
@@ -27,6 +26,8 @@ const OUTPUT: Record<string, { format: 'jpeg' | 'png' | 'gif' | 'webp'; contentT
  * memory; their size is bounded by the image byte limit and MAX_PIXELS.
  */
 export async function processImage(input: Buffer, contentType: string): Promise<ProcessedImage> {
+  // Loaded on the first image, not at startup (it costs ~140 ms of cold start).
+  const { default: sharp } = await import('sharp');
   const out = OUTPUT[contentType];
   if (!out) throw new AppError('attachment_unprocessable', 'Unsupported image type');
   try {
