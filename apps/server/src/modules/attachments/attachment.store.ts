@@ -1,30 +1,6 @@
-import { sql, type ColumnType } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
-
-export type AttachmentStatus = 'pending_scan' | 'ready' | 'rejected';
-
-/** The attachments table (migrations/0002_attachments.sql). */
-export interface AttachmentsTable {
-  id: string;
-  org_id: string;
-  thread_id: string;
-  message_id: string;
-  patient_id: string | null;
-  uploader_id: string;
-  key_id: string;
-  file_name_ct: Buffer;
-  content_type: string;
-  size: ColumnType<string, number, number>;
-  content_hash: Buffer;
-  storage_key: string | null;
-  preview_storage_key: string | null;
-  status: AttachmentStatus;
-  scan_attempts: ColumnType<number, number | undefined, number>;
-  scan_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  scanned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  created_at: ColumnType<Date, Date | undefined, Date>;
-}
-type Tables = { attachments: AttachmentsTable };
+import type { AttachmentStatus, AttachmentsTable } from '../../platform/db/schema.js';
 
 export interface AttachmentInsert {
   id: string;
@@ -44,35 +20,17 @@ export interface AttachmentInsert {
   createdAt: Date;
 }
 
-export interface AttachmentRow {
-  id: string;
-  org_id: string;
-  thread_id: string;
-  message_id: string;
-  patient_id: string | null;
-  uploader_id: string;
-  key_id: string;
-  file_name_ct: Buffer;
-  content_type: string;
-  size: string;
-  content_hash: Buffer;
-  storage_key: string | null;
-  preview_storage_key: string | null;
-  status: AttachmentStatus;
-  created_at: Date;
+/** An attachment as the service reads it (scan bookkeeping aside), with whether its message exists. */
+export type AttachmentRow = Omit<Selectable<AttachmentsTable>, 'scan_attempts' | 'scan_claimed_at' | 'scanned_at'> & {
   /** The message with this id exists in the thread and was sent by the uploader. */
   linked: boolean;
-}
+};
 
 /** How long a scan claim holds before another node (or a retry) may take the attachment. */
 const SCAN_LEASE = '2 minutes';
 
 export class AttachmentStore {
   constructor(private readonly db: Db) {}
-
-  private q(tx: Queryable = this.db) {
-    return (tx as Db).withTables<Tables>();
-  }
 
   /**
    * The message an attachment is uploaded for, if it was sent already (in any thread: ids are global). Read here
@@ -88,7 +46,7 @@ export class AttachmentStore {
   }
 
   async countFor(tx: Queryable, threadId: string, messageId: string, uploaderId: string): Promise<number> {
-    const row = await this.q(tx)
+    const row = await tx
       .selectFrom('attachments')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('thread_id', '=', threadId)
@@ -100,7 +58,7 @@ export class AttachmentStore {
   }
 
   async insert(tx: Queryable, a: AttachmentInsert): Promise<void> {
-    await this.q(tx)
+    await tx
       .insertInto('attachments')
       .values({
         id: a.id,
@@ -157,7 +115,7 @@ export class AttachmentStore {
 
   /** Records a scan's verdict; a rejected attachment loses its stored objects (the caller deletes them). */
   async finishScan(tx: Queryable, id: string, status: 'ready' | 'rejected'): Promise<boolean> {
-    const res = await this.q(tx)
+    const res = await tx
       .updateTable('attachments')
       .set(status === 'rejected' ? { status, scanned_at: new Date(), storage_key: null, preview_storage_key: null } : { status, scanned_at: new Date() })
       .where('id', '=', id)

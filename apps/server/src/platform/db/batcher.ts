@@ -32,8 +32,6 @@ export class Batcher<I, O> {
   private inFlight = 0;
   /** Exclusive keys of the batches running now, with how many running batches hold each. */
   private readonly held = new Map<string, number>();
-  /** Batches run and items carried, for the benchmark and tests. */
-  readonly stats = { batches: 0, items: 0 };
 
   constructor(
     private readonly run: (items: I[]) => Promise<(O | Error)[]>,
@@ -53,8 +51,6 @@ export class Batcher<I, O> {
       if (batch.length === 0) return;
       const keys = this.hold(batch);
       this.inFlight += 1;
-      this.stats.batches += 1;
-      this.stats.items += batch.length;
       void this.execute(batch).finally(() => {
         this.inFlight -= 1;
         this.release(keys);

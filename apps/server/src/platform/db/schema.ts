@@ -191,6 +191,30 @@ export interface AuditCheckpointsTable {
   signature: Bytes;
 }
 
+export type AttachmentStatus = 'pending_scan' | 'ready' | 'rejected';
+
+/** migrations/0002_attachments.sql */
+export interface AttachmentsTable {
+  id: string;
+  org_id: string;
+  thread_id: string;
+  message_id: string;
+  patient_id: string | null;
+  uploader_id: string;
+  key_id: string;
+  file_name_ct: Buffer;
+  content_type: string;
+  size: ColumnType<string, number, number>;
+  content_hash: Buffer;
+  storage_key: string | null;
+  preview_storage_key: string | null;
+  status: AttachmentStatus;
+  scan_attempts: ColumnType<number, number | undefined, number>;
+  scan_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  scanned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -212,4 +236,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   signing_keys: SigningKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
+  attachments: AttachmentsTable;
 }
