@@ -909,7 +909,7 @@ async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Bre
   const rt = await openRuntime(runtimeConfig(t), quietLogger());
   try {
     const services = rt.services;
-    const store = new MessageStore(rt.db, services.audit);
+    const store = new MessageStore(rt.db, services.audit, services.outbox);
     const { app } = await buildApp({ config: rt.config, db: rt.db, keyProvider: rt.keyProvider, logger: nullLogger('info') });
     await app.ready();
     await services.audit.seal(seed.orgId);
@@ -1007,7 +1007,7 @@ async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Bre
       await sql.raw(`ALTER DATABASE ${t.dbName} SET synchronous_commit = off`).execute(rt.db);
       const url = t.databaseUrl ?? rt.embedded!.url;
       const { db: offDb } = createDb(url, rt.config.dbPoolSize);
-      const offStore = new MessageStore(offDb, services.audit);
+      const offStore = new MessageStore(offDb, services.audit, services.outbox);
       try {
         const check = await sql<{ synchronous_commit: string }>`SHOW synchronous_commit`.execute(offDb);
         if (check.rows[0]?.synchronous_commit !== 'off') throw new Error('synchronous_commit did not switch off');

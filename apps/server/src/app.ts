@@ -43,6 +43,14 @@ import { searchHandlers } from './modules/search/search.routes.js';
 import { AttachmentStore } from './modules/attachments/attachment.store.js';
 import { AttachmentService } from './modules/attachments/attachment.service.js';
 import { attachmentHandlers } from './modules/attachments/attachment.routes.js';
+import { EventStore } from './modules/events/event.store.js';
+import { EventOutbox } from './modules/events/event.outbox.js';
+import { EventService } from './modules/events/event.service.js';
+import { EventRelay } from './modules/events/event.relay.js';
+import { EventHub } from './modules/events/event.hub.js';
+import { eventHandlers, registerEventSocket } from './modules/events/event.routes.js';
+import { createBus } from './platform/bus/create-bus.js';
+import websocket from '@fastify/websocket';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -57,6 +65,9 @@ export interface Services {
   messages: MessageService;
   search: SearchService;
   attachments: AttachmentService;
+  outbox: EventOutbox;
+  events: EventService;
+  eventStore: EventStore;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -66,19 +77,22 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const audit = new AuditService(auditStore, new AuditSigner(auditStore, keyProvider));
   const authStore = new AuthStore(db);
   const sessions = new SessionService(authStore);
-  const orgs = new OrganizationService(db, new OrganizationStore(db), keyring, audit);
+  const eventStore = new EventStore(db);
+  const outbox = new EventOutbox(eventStore);
+  const orgs = new OrganizationService(db, new OrganizationStore(db), keyring, audit, outbox);
   const users = new UserService(db, new UserStore(db), keyring, orgs, sessions, audit, config.requireMfaForStaff);
   const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
   const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
-  const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit);
-  const messages = new MessageService(db, new MessageStore(db, audit), threads, orgs, keyring, audit);
+  const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit, outbox);
+  const messages = new MessageService(db, new MessageStore(db, audit, outbox), threads, orgs, keyring, audit, outbox);
+  const events = new EventService(eventStore, auth, threads, messages);
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
   const attachments = new AttachmentService(db, new AttachmentStore(db), threads, keyring, audit, createObjectStorage(config), createMalwareScanner(config), {
     maxBytes: config.attachmentMaxBytes,
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments };
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, outbox, events, eventStore };
 }
 
 export interface AppOptions {
@@ -91,7 +105,7 @@ export interface AppOptions {
 export const secureCookies = (config: Config): boolean => Boolean(config.tlsCertFile) || !isLoopback(config.host) || config.publicUrl.startsWith('https:');
 
 /** Builds the Haven HTTP application (not yet listening). */
-export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; services: Services }> {
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; services: Services; relay: EventRelay; hub: EventHub }> {
   const { config, db } = opts;
   const services = buildServices(db, opts.keyProvider, config);
   const https = config.tlsCertFile && config.tlsKeyFile
@@ -144,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     crossOriginEmbedderPolicy: false,
   });
   await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: config.eventSocketMaxFrameBytes } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -170,8 +185,30 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
     ...auditHandlers(services.audit, db),
+    ...eventHandlers(services.events),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
+
+  // Live events: this node's sockets, the outbox relay (one leader among the nodes) and the bus between them.
+  const bus = await createBus(config.natsUrl, config.natsSubjectPrefix, opts.logger);
+  const relay = new EventRelay(db, services.eventStore, services.threads, bus, services.outbox, opts.logger, {
+    pollMs: 250,
+    electionMs: 1000,
+    retentionDays: config.eventRetentionDays,
+  });
+  const hub = new EventHub(bus, services.events, services.threads, services.messages, opts.logger, {
+    sessionCheckMs: config.eventSessionCheckMs,
+    framesPerSecond: config.eventSocketFramesPerSecond,
+  });
+  const allowedOrigins = new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins.map((o) => new URL(o).origin)]);
+  registerEventSocket(app, { hub, events: services.events, cookies, allowedOrigins });
+  await hub.start();
+  relay.start();
+  app.addHook('preClose', async () => {
+    await hub.stop();
+    await relay.stop();
+  });
+  app.addHook('onClose', async () => bus.close());
   // Malware scans of quarantined uploads run in the background while the app is up.
   services.attachments.startBackgroundScans(opts.logger);
   app.addHook('onClose', async () => services.attachments.stopBackgroundScans());
@@ -186,5 +223,5 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return reply.status(503).type('application/problem+json').send({ type: 'https://haven.dev/errors/not_ready', title: 'Not ready', status: 503, code: 'not_ready' });
     }
   });
-  return { app, services };
+  return { app, services, relay, hub };
 }

@@ -42,6 +42,13 @@ export const ConfigSchema = Type.Object({
   clamavHost: Type.Optional(Type.String({ minLength: 1, description: 'clamd address; when set, uploads wait in quarantine until scanned' })),
   clamavPort: Type.Integer({ minimum: 1, maximum: 65535 }),
   clamavTimeoutMs: Type.Integer({ minimum: 100 }),
+  natsUrl: Type.Optional(Type.String({ minLength: 1, description: 'NATS server(s) shared by every node, e.g. nats://127.0.0.1:4222; without it one process uses an in-process bus' })),
+  natsSubjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'Subject prefix on NATS: nodes of one deployment share it; deployments sharing a NATS server must not' }),
+  allowedOrigins: Type.Array(Type.String(), { description: 'Browser origins allowed to open the event socket with the session cookie (the public URL is always allowed)' }),
+  eventSocketMaxFrameBytes: Type.Integer({ minimum: 1024, description: 'Largest client frame on the event socket (close 1009 above it)' }),
+  eventSocketFramesPerSecond: Type.Integer({ minimum: 1, description: 'Sustained client frames per second per socket (bursts of 5 s allowed)' }),
+  eventSessionCheckMs: Type.Integer({ minimum: 50, description: 'How often every open socket re-checks its session (revocation, idle, expiry)' }),
+  eventRetentionDays: Type.Number({ exclusiveMinimum: 0, description: 'How long events stay replayable; older cursors must resynchronize through the API' }),
   logLevel: Type.Union([
     Type.Literal('fatal'),
     Type.Literal('error'),
@@ -94,6 +101,13 @@ const ENV_KEYS: Record<keyof Config, string> = {
   clamavHost: 'CLAMAV_HOST',
   clamavPort: 'CLAMAV_PORT',
   clamavTimeoutMs: 'CLAMAV_TIMEOUT_MS',
+  natsUrl: 'NATS_URL',
+  natsSubjectPrefix: 'NATS_SUBJECT_PREFIX',
+  allowedOrigins: 'ALLOWED_ORIGINS',
+  eventSocketMaxFrameBytes: 'EVENT_SOCKET_MAX_FRAME_BYTES',
+  eventSocketFramesPerSecond: 'EVENT_SOCKET_FRAMES_PER_SECOND',
+  eventSessionCheckMs: 'EVENT_SESSION_CHECK_MS',
+  eventRetentionDays: 'EVENT_RETENTION_DAYS',
   logLevel: 'LOG_LEVEL',
 };
 
@@ -142,6 +156,12 @@ function defaults(env: Env): Record<string, unknown> {
     s3ForcePathStyle: false,
     clamavPort: 3310,
     clamavTimeoutMs: 60_000,
+    natsSubjectPrefix: 'haven',
+    allowedOrigins: [],
+    eventSocketMaxFrameBytes: 64 * 1024,
+    eventSocketFramesPerSecond: 20,
+    eventSessionCheckMs: 500,
+    eventRetentionDays: 7,
     logLevel: mode === 'test' ? 'silent' : 'info',
   };
 }

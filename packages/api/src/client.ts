@@ -1,3 +1,4 @@
+import { EventStream, type EventStreamOptions } from './event-stream.js';
 import type { Static, TSchema } from 'typebox';
 import type { Problem } from './common.js';
 import type { Attachment } from './attachments.js';
@@ -72,6 +73,16 @@ export class HavenClient {
     this.deviceToken = options.deviceToken;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.headers = options.headers ?? {};
+  }
+
+  /** The WebSocket URL of the live event stream (see `events()`). */
+  eventsUrl(): string {
+    return `${this.baseUrl.replace(/^http/, 'ws')}/api/v1/events`;
+  }
+
+  /** The signed-in user's live event stream (open it with `await stream.open()`). */
+  events(options: EventStreamOptions = {}): EventStream {
+    return new EventStream(this, options);
   }
 
   async call<K extends JsonOperationId>(

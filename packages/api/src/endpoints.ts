@@ -28,6 +28,7 @@ import {
   ThreadListQuery,
 } from './messaging.js';
 import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
+import { EventTicket } from './events.js';
 import { Attachment, AttachmentList, AttachmentParams, AttachmentUploadHeaders, BinaryContent } from './attachments.js';
 
 /**
@@ -119,6 +120,9 @@ export const endpoints = {
   'attachments.download': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/content', summary: 'Download an attachment (Content-Disposition: attachment)', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'application/octet-stream', status: 200, response: BinaryContent }),
   'attachments.preview': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/preview', summary: 'A small WebP preview of an image attachment', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'image/webp', status: 200, response: BinaryContent }),
   'messages.search': def({ method: 'POST', path: '/search/messages', summary: 'Search message text within what the caller may see (query in the body, never in the URL)', tag: 'messages', auth: 'session', body: SearchRequest, status: 200, response: SearchResult }),
+
+  // live events (the socket itself is GET /api/v1/events; see docs/api.md)
+  'events.ticket': def({ method: 'POST', path: '/events/tickets', summary: 'A single-use, 30-second ticket to open the event WebSocket (?ticket=)', tag: 'events', auth: 'session', status: 201, response: EventTicket }),
 
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),

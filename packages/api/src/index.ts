@@ -5,5 +5,7 @@ export * from './users.js';
 export * from './messaging.js';
 export * from './audit.js';
 export * from './attachments.js';
+export * from './events.js';
+export * from './event-stream.js';
 export * from './endpoints.js';
 export * from './client.js';

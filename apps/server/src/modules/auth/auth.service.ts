@@ -42,6 +42,9 @@ export interface LoginOutcome {
 export const csrfTokenFor = (sessionToken: string): string => sha256(`haven-csrf|${sessionToken}`).toString('base64url');
 export const tokenHash = (token: string): Buffer => sha256(`haven-session|${token}`);
 
+const sessionValid = (row: SessionRow, now: number): boolean =>
+  !row.revoked_at && row.status === 'active' && row.expires_at.getTime() > now && row.last_seen_at.getTime() + row.idle_timeout_s * 1000 > now;
+
 export class AuthService {
   constructor(
     private readonly db: Db,
@@ -56,14 +59,31 @@ export class AuthService {
   /** Resolves a session token to an actor; revoked, idle, expired and deactivated sessions fail alike. */
   async authenticate(token: string): Promise<AuthenticatedSession> {
     if (token.length < 20 || token.length > 128) throw new AppError('unauthenticated');
-    const row = await this.store.sessionByTokenHash(tokenHash(token));
+    return this.accept(await this.store.sessionByTokenHash(tokenHash(token)), true);
+  }
+
+  /**
+   * The same checks for a session known by id (an event socket's): `activity` records it as user activity
+   * (sending, typing, reading); a socket that only listens or pings does not keep its session alive.
+   */
+  async authenticateSession(sessionId: string, activity: boolean): Promise<AuthenticatedSession> {
+    const [row] = await this.store.sessionsById([sessionId]);
+    return this.accept(row, activity);
+  }
+
+  /** Of these sessions, those still valid now (not revoked, idle, expired, or of a deactivated user). */
+  async liveSessions(sessionIds: string[]): Promise<Set<string>> {
+    const now = Date.now();
+    const rows = await this.store.sessionsById(sessionIds);
+    return new Set(rows.filter((r) => r !== undefined && sessionValid(r, now) && r.stage === 'active').map((r) => r!.id));
+  }
+
+  private async accept(row: SessionRow | undefined, activity: boolean): Promise<AuthenticatedSession> {
     const now = Date.now();
     if (!row) throw new AppError('unauthenticated');
-    if (row.revoked_at || row.status !== 'active' || row.expires_at.getTime() <= now || row.last_seen_at.getTime() + row.idle_timeout_s * 1000 <= now) {
-      throw new AppError('session_expired');
-    }
+    if (!sessionValid(row, now)) throw new AppError('session_expired');
     // Record activity at most every 15 s (or a quarter of the idle timeout, if shorter) to spare the database.
-    if (now - row.last_seen_at.getTime() > Math.min(TOUCH_EVERY_MS, row.idle_timeout_s * 250)) await this.store.touch(row.id, new Date(now));
+    if (activity && now - row.last_seen_at.getTime() > Math.min(TOUCH_EVERY_MS, row.idle_timeout_s * 250)) await this.store.touch(row.id, new Date(now));
     return { actor: { userId: row.user_id, orgId: row.org_id, role: row.role, sessionId: row.id }, stage: row.stage, transport: row.transport };
   }
 

@@ -37,6 +37,19 @@ export class AuthStore {
     return hashes.map((h) => byHash.get(h.toString('hex')));
   }
 
+  /** Sessions by id (for event sockets, which hold a session id, not its token), in the order asked. */
+  async sessionsById(ids: string[]): Promise<(SessionRow | undefined)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['s.id', 's.org_id', 's.user_id', 's.transport', 's.stage', 's.idle_timeout_s', 's.last_seen_at', 's.expires_at', 's.revoked_at', 'u.role', 'u.status'])
+      .where('s.id', '=', sql<string>`ANY(${ids}::uuid[])`)
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r as SessionRow]));
+    return ids.map((id) => byId.get(id));
+  }
+
   async touch(sessionId: string, at: Date): Promise<void> {
     await this.db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
   }

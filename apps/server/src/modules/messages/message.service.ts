@@ -12,6 +12,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import { can, isStaffRole } from '../policy/policy.js';
 import type { ThreadRecord, ThreadService } from '../threads/thread.service.js';
+import type { EventOutbox } from '../events/event.outbox.js';
 import type { MessageStore } from './message.store.js';
 
 type MessageRow = NonNullable<Awaited<ReturnType<MessageStore['one']>>>;
@@ -19,6 +20,24 @@ type Out = Static<typeof Message>;
 
 export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
   aad('message', orgId, threadId, messageId, version);
+
+function presentRow(r: MessageRow, body: string | null): Out {
+  return {
+    id: r.id,
+    threadId: r.thread_id,
+    senderId: r.sender_id,
+    senderRole: r.sender_role,
+    body,
+    createdAt: r.created_at.toISOString(),
+    edited: r.current_version > 1,
+    editedAt: r.edited_at ? r.edited_at.toISOString() : null,
+    version: r.current_version,
+    retracted: r.retracted_at !== null,
+    retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
+    contentHash: r.content_hash.toString('hex'),
+    receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
+  };
+}
 
 export class MessageService {
   constructor(
@@ -28,6 +47,7 @@ export class MessageService {
     private readonly orgs: OrganizationService,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
+    private readonly outbox: EventOutbox,
   ) {}
 
   /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
@@ -70,6 +90,7 @@ export class MessageService {
       if (again) return { message: again, replayed: true };
       throw new AppError('idempotency_conflict');
     }
+    this.outbox.committed();
     return {
       replayed: false,
       message: {
@@ -107,23 +128,28 @@ export class MessageService {
 
   private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
     const staff = isStaffRole(ctx.actor.role);
-    return Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        threadId: r.thread_id,
-        senderId: r.sender_id,
-        senderRole: r.sender_role,
-        body: r.retracted_at && !staff ? null : await this.keyring.decrypt(thread.key_id, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version)),
-        createdAt: r.created_at.toISOString(),
-        edited: r.current_version > 1,
-        editedAt: r.edited_at ? r.edited_at.toISOString() : null,
-        version: r.current_version,
-        retracted: r.retracted_at !== null,
-        retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
-        contentHash: r.content_hash.toString('hex'),
-        receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
-      })),
+    return Promise.all(rows.map(async (r) => presentRow(r, r.retracted_at && !staff ? null : await this.decryptBody(thread.key_id, r))));
+  }
+
+  private decryptBody(keyId: string, r: MessageRow): Promise<string> {
+    return this.keyring.decrypt(keyId, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version));
+  }
+
+  /**
+   * Messages for live events, decrypted once and presented for both kinds of viewer: staff see everything,
+   * a patient never a retracted message (null). The caller has already decided who may see the thread.
+   */
+  async forDelivery(messageIds: string[]): Promise<Map<string, { staff: Out; patient: Out | null }>> {
+    const out = new Map<string, { staff: Out; patient: Out | null }>();
+    if (messageIds.length === 0) return out;
+    const rows = await this.store.byIds(messageIds);
+    await Promise.all(
+      rows.map(async (r) => {
+        const staff = presentRow(r, await this.decryptBody(r.key_id, r));
+        out.set(r.id, { staff, patient: r.retracted_at ? null : staff });
+      }),
     );
+    return out;
   }
 
   async list(ctx: RequestContext, threadId: string, q: Static<typeof MessageListQuery>) {
@@ -170,8 +196,10 @@ export class MessageService {
       });
       await this.store.replaceTokens(tx, row.org_id, row.thread_id, row.id, await this.searchTokens(row.org_id, body));
       await this.audit.recordFor(tx, ctx, { action: 'messages.edit', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: row.thread_id, version } });
+      await this.outbox.record(tx, [{ orgId: row.org_id, kind: 'message.edited', threadId: row.thread_id, messageId: row.id, actorId: ctx.actor.userId }]);
       return thread;
     });
+    this.outbox.committed();
     return this.loadOne(ctx, thread, messageId);
   }
 
@@ -185,8 +213,10 @@ export class MessageService {
       const reasonCt = reason ? await this.keyring.encrypt(thread.key_id, reason, aad('message', row.org_id, row.thread_id, row.id, 'retract_reason'), tx) : null;
       await this.store.retract(tx, row.id, ctx.actor.userId, new Date(), reasonCt);
       await this.audit.recordFor(tx, ctx, { action: 'messages.retract', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: row.thread_id } });
+      await this.outbox.record(tx, [{ orgId: row.org_id, kind: 'message.retracted', threadId: row.thread_id, messageId: row.id, actorId: ctx.actor.userId }]);
       return thread;
     });
+    this.outbox.committed();
     return this.loadOne(ctx, thread, messageId);
   }
 
@@ -208,7 +238,7 @@ export class MessageService {
   }
 
   async markReceipts(ctx: RequestContext, threadId: string, input: Static<typeof ReceiptUpdate>): Promise<{ updated: number }> {
-    return this.db.transaction().execute(async (tx) => {
+    const out = await this.db.transaction().execute(async (tx) => {
       const { thread, row } = await this.requireMessage(ctx, threadId, input.messageId, tx);
       const updated = await this.store.markUpTo(tx, {
         orgId: thread.org_id,
@@ -220,7 +250,15 @@ export class MessageService {
         at: new Date(),
       });
       await this.audit.recordFor(tx, ctx, { action: 'messages.receipts', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { status: input.status, updated } });
+      // Only a change is news: marking again what is already marked sends no event.
+      if (updated > 0) {
+        await this.outbox.record(tx, [
+          { orgId: thread.org_id, kind: 'receipts.updated', threadId: thread.id, messageId: row.id, actorId: ctx.actor.userId, data: { status: input.status } },
+        ]);
+      }
       return { updated };
     });
+    if (out.updated > 0) this.outbox.committed();
+    return out;
   }
 }

@@ -22,6 +22,11 @@ export interface AuditSql {
   eventsSql(events: AuditRowInput[], onlyIfResourceIn?: RawBuilder<unknown>): RawBuilder<unknown>;
 }
 
+/** Writes live events (the outbox) selected by a query, inside the same statement (the events module's SQL). */
+export interface OutboxSql {
+  insertSelectSql(select: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
 const MESSAGE_COLUMNS = [
   'm.id', 'm.seq', 'm.org_id', 'm.thread_id', 'm.sender_id', 'm.sender_role', 'm.created_at', 'm.current_version',
   'm.edited_at', 'm.retracted_at', 'v.body_ct', 'v.content_hash',
@@ -52,11 +57,12 @@ export class MessageStore {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditSql,
+    private readonly outbox: OutboxSql,
   ) {}
 
   /**
-   * Stores a new message atomically with its first version, its search tokens, the thread's activity time and its
-   * audit event. Resolves after the commit with the message's position, or null when the id already exists (a
+   * Stores a new message atomically with its first version, its search tokens, the thread's activity time, its
+   * audit event and its live event (outbox). Resolves after the commit with the message's position, or null when the id already exists (a
    * retry or a clash).
    */
   insert(m: MessageInsert): Promise<string | null> {
@@ -92,7 +98,10 @@ export class MessageStore {
         UPDATE threads t SET last_message_at = greatest(coalesce(t.last_message_at, a.at), a.at)
           FROM (SELECT id FROM threads WHERE id IN (SELECT thread_id FROM activity) ORDER BY id FOR NO KEY UPDATE) l, activity a
          WHERE t.id = l.id AND a.thread_id = t.id
-      ), a AS (${this.audit.eventsSql(col((m) => m.audit), sql`SELECT id::text FROM m`)})
+      ), a AS (${this.audit.eventsSql(col((m) => m.audit), sql`SELECT id::text FROM m`)}
+      ), ev AS (${this.outbox.insertSelectSql(
+        sql`SELECT i.org_id, 'message.created', i.thread_id, NULL::uuid, i.id, i.sender_id FROM input i JOIN m USING (id) ORDER BY i.created_at`,
+      )})
       SELECT id, seq::text AS seq FROM m`.execute(this.db);
     const seqById = new Map(res.rows.map((r) => [r.id, r.seq]));
     return items.map((m) => seqById.get(m.id) ?? null);
@@ -126,6 +135,19 @@ export class MessageStore {
       .where('m.id', '=', id);
     if (lock) q = q.forUpdate();
     return q.executeTakeFirst();
+  }
+
+  /** Messages by id with their thread's key (for live events: each is decrypted once per node, then fanned out). */
+  byIds(ids: string[]) {
+    return this.db
+      .selectFrom('messages as m')
+      .innerJoin('message_versions as v', (j) => j.onRef('v.message_id', '=', 'm.id').onRef('v.version', '=', 'm.current_version'))
+      .innerJoin('threads as t', 't.id', 'm.thread_id')
+      .select(MESSAGE_COLUMNS)
+      .select(RECEIPTS)
+      .select('t.key_id')
+      .where('m.id', '=', sql<string>`ANY(${ids}::uuid[])`)
+      .execute();
   }
 
   /** A page of a thread: newest first (optionally before a position) or oldest first after a position. */

@@ -6,6 +6,7 @@ import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { RequestContext } from '../../platform/http/context.js';
 import { AppError, notFound } from '../../platform/http/errors.js';
 import type { OrgSettings } from '../../platform/db/schema.js';
+import type { EventOutbox } from '../events/event.outbox.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { can, type OrgPolicySettings } from '../policy/policy.js';
 import type { OrganizationStore } from './organization.store.js';
@@ -22,6 +23,7 @@ export class OrganizationService {
     private readonly store: OrganizationStore,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
+    private readonly outbox: EventOutbox,
   ) {}
 
   /** Creates an organization with its keys and audit chain (CLI init and demo seed). */
@@ -169,7 +171,10 @@ export class OrganizationService {
         throw notFound('care team member');
       }
       await this.audit.recordFor(tx, ctx, { action: op === 'add' ? 'careTeams.members.add' : 'careTeams.members.remove', resourceType: 'care_team', resourceId: careTeamId, details: { userId } });
+      // Whoever lost access must stop receiving at once: their open sockets close and reconnect with fresh access.
+      if (op === 'remove') await this.outbox.record(tx, [{ orgId: ctx.actor.orgId, kind: 'access.changed', userId, actorId: ctx.actor.userId }]);
     });
+    if (op === 'remove') this.outbox.committed();
     return this.careTeam(ctx.actor.orgId, careTeamId);
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { Thread, ThreadCreate, ThreadListQuery } from '@haven/api';
+import type { Role, Thread, ThreadCreate, ThreadListQuery } from '@haven/api';
 import type { Db } from '../../platform/db/database.js';
 import { aad } from '../../platform/crypto/aead.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
@@ -12,8 +12,14 @@ import type { OrganizationService } from '../organization/organization.service.j
 import type { PatientService } from '../patients/patient.service.js';
 import { can, isStaffRole, patientScope, seesInternalThreads, type Action, type Resource } from '../policy/policy.js';
 import type { UserService } from '../users/user.service.js';
+import type { EventOutbox } from '../events/event.outbox.js';
 import type { ThreadStore } from './thread.store.js';
 
+/** Someone who may see a thread. */
+export interface Viewer {
+  userId: string;
+  role: Role;
+}
 export type ThreadRecord = NonNullable<Awaited<ReturnType<ThreadStore['byId']>>>;
 const subjectAad = (t: { org_id: string; id: string }) => aad('thread', t.org_id, t.id, 'subject');
 const THREAD_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
@@ -27,6 +33,7 @@ export class ThreadService {
     private readonly orgs: OrganizationService,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
+    private readonly outbox: EventOutbox,
   ) {}
 
   /** Loads a thread the actor may use for `action`, or 404, the same answer as for a thread that does not exist. */
@@ -40,6 +47,28 @@ export class ThreadService {
         : { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam: isStaffRole(ctx.actor.role) && onCareTeam === true };
     if (!can(ctx.actor, action, resource, await this.orgs.settings(ctx.actor.orgId))) throw notFound('thread');
     return { thread, resource };
+  }
+
+  /**
+   * Who may see each of these threads right now (the audience of its live events), decided by the policy module
+   * from current memberships: checked when an event is delivered, not when a socket opened. `knownOrgIds` (the
+   * organizations of these threads, when the caller knows them) saves a query; it only selects settings.
+   */
+  async audience(threadIds: string[], knownOrgIds?: string[]): Promise<Map<string, Viewer[]>> {
+    const out = new Map<string, Viewer[]>(threadIds.map((id) => [id, []]));
+    if (threadIds.length === 0) return out;
+    const orgIds = knownOrgIds ?? (await this.store.orgsOfThreads(threadIds));
+    const settings = new Map(await Promise.all(orgIds.map(async (o) => [o, await this.orgs.settings(o)] as const)));
+    const allStaff = orgIds.filter((o) => settings.get(o)?.staffSeeAllPatients === true);
+    for (const c of await this.store.audienceCandidates(threadIds, allStaff)) {
+      const actor = { userId: c.user_id, orgId: c.org_id, role: c.role, sessionId: '' };
+      const resource: Resource =
+        c.kind === 'internal'
+          ? { orgId: c.org_id, threadKind: 'internal', participant: c.participant }
+          : { orgId: c.org_id, threadKind: 'patient', patientId: c.patient_id, onCareTeam: isStaffRole(c.role) && c.on_care_team };
+      if (can(actor, 'threads.read', resource, settings.get(c.org_id)!)) out.get(c.thread_id)?.push({ userId: c.user_id, role: c.role });
+    }
+    return out;
   }
 
   async create(ctx: RequestContext, input: Static<typeof ThreadCreate>): Promise<Static<typeof Thread>> {
@@ -72,7 +101,9 @@ export class ThreadService {
       const subjectCt = await this.keyring.encrypt(keyId, input.subject, subjectAad({ org_id: orgId, id }), tx);
       await this.store.insert(tx, { id, orgId, kind, patientId, keyId, subjectCt, topic, createdBy: ctx.actor.userId }, participants);
       await this.audit.recordFor(tx, ctx, { action: 'threads.create', resourceType: 'thread', resourceId: id, patientId, details: { kind, topic } });
+      await this.outbox.record(tx, [{ orgId, kind: 'thread.created', threadId: id, actorId: ctx.actor.userId, data: { kind, patientId, topic } }]);
     });
+    this.outbox.committed();
     const thread = await this.store.byId(orgId, id);
     return (await this.present([thread!]))[0]!;
   }

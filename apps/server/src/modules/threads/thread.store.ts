@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
+import type { Role } from '@haven/api';
 import type { PatientScope } from '../policy/policy.js';
 
 export interface ThreadInsert {
@@ -56,6 +57,16 @@ interface AccessKey {
   id: string;
   userId: string;
 }
+export interface AudienceCandidate {
+  thread_id: string;
+  org_id: string;
+  kind: 'patient' | 'internal';
+  patient_id: string | null;
+  user_id: string;
+  role: Role;
+  on_care_team: boolean;
+  participant: boolean;
+}
 export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean };
 
 export class ThreadStore {
@@ -93,6 +104,35 @@ export class ThreadStore {
     const out: (ThreadAccessRow | undefined)[] = keys.map(() => undefined);
     for (const { ord, ...row } of res.rows) out[ord] = row;
     return out;
+  }
+
+  /**
+   * Everyone who might see these threads, with the facts the policy needs: the patient, members of the patient's
+   * care teams, participants, and (for organizations in `allStaffOrgIds`) every active provider and staff member.
+   * Deactivated users never appear. The policy module makes the final decision.
+   */
+  async audienceCandidates(threadIds: string[], allStaffOrgIds: string[]): Promise<AudienceCandidate[]> {
+    if (threadIds.length === 0) return [];
+    const res = await sql<AudienceCandidate>`
+      SELECT t.id AS thread_id, t.org_id, t.kind, t.patient_id, u.id AS user_id, u.role,
+             EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+                      WHERE pc.patient_id = t.patient_id AND cm.user_id = u.id) AS on_care_team,
+             EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = u.id) AS participant
+        FROM threads t
+        JOIN users u ON u.org_id = t.org_id AND u.status = 'active'
+       WHERE t.id = ANY(${threadIds}::uuid[])
+         AND (u.id = t.patient_id
+              OR (u.role IN ('provider', 'staff') AND (
+                    EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = u.id)
+                 OR EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+                             WHERE pc.patient_id = t.patient_id AND cm.user_id = u.id)
+                 OR (t.kind = 'patient' AND t.org_id = ANY(${allStaffOrgIds}::uuid[])))))`.execute(this.db);
+    return res.rows;
+  }
+
+  async orgsOfThreads(threadIds: string[]): Promise<string[]> {
+    const rows = await this.db.selectFrom('threads').select('org_id').distinct().where('id', '=', sql<string>`ANY(${threadIds}::uuid[])`).execute();
+    return rows.map((r) => r.org_id);
   }
 
   byId(orgId: string, id: string, tx: Queryable = this.db) {

@@ -215,6 +215,41 @@ export interface AttachmentsTable {
   created_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** migrations/0006_events.sql */
+export interface EventsTable {
+  id: Generated<string>;
+  position: ColumnType<string | null, never, string | null>;
+  org_id: string;
+  kind: string;
+  thread_id: string | null;
+  user_id: string | null;
+  message_id: string | null;
+  actor_id: string | null;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+export interface EventRelayStateTable {
+  id: boolean;
+  published_to: string;
+  pruned_to: string;
+}
+export interface EventTicketsTable {
+  token_hash: Bytes;
+  session_id: string;
+  expires_at: Ts;
+}
+export interface EventNodesTable {
+  node_id: string;
+  heartbeat_at: Ts;
+}
+export interface EventPresenceTable {
+  node_id: string;
+  user_id: string;
+  org_id: string;
+  role: string;
+  since: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -237,4 +272,9 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
   attachments: AttachmentsTable;
+  events: EventsTable;
+  event_relay_state: EventRelayStateTable;
+  event_tickets: EventTicketsTable;
+  event_nodes: EventNodesTable;
+  event_presence: EventPresenceTable;
 }
