@@ -4,7 +4,8 @@
 //   HAVEN_TEST_DB=external: uses HAVEN_TEST_ADMIN_URL or postgres://postgres@127.0.0.1:5432/postgres.
 // Each test file creates and drops its own database, so files run in parallel and in any order.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,21 @@ function findTests(dir) {
     else if (name.endsWith('.test.ts')) out.push(p);
   }
   return out;
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
 }
 
 const filter = process.argv.slice(2);
@@ -60,6 +76,27 @@ if (mode === 'embedded') {
 } else {
   env.HAVEN_TEST_ADMIN_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
   process.stdout.write(`external PostgreSQL for tests: ${env.HAVEN_TEST_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}\n`);
+}
+
+// NATS for the multi-node tests: a private nats-server for this run (like the embedded PostgreSQL), or the one
+// HAVEN_TEST_NATS_URL names, or the machine's on 127.0.0.1:4222.
+if (!env.HAVEN_TEST_NATS_URL) {
+  const natsBin = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
+  if (natsBin) {
+    const natsPort = 52000 + Math.floor(Math.random() * 4000);
+    const nats = spawn(natsBin, ['-a', '127.0.0.1', '-p', String(natsPort)], { stdio: 'ignore' });
+    const stopPg = stop;
+    stop = async () => {
+      nats.kill();
+      await stopPg();
+    };
+    env.HAVEN_TEST_NATS_URL = `nats://127.0.0.1:${natsPort}`;
+    await waitForPort(natsPort);
+    process.stdout.write(`nats-server for tests on port ${natsPort}\n`);
+  } else {
+    env.HAVEN_TEST_NATS_URL = 'nats://127.0.0.1:4222';
+    process.stdout.write('nats-server not installed (apt-get install nats-server): the multi-node tests use nats://127.0.0.1:4222\n');
+  }
 }
 
 const concurrency = Number(process.env.HAVEN_TEST_CONCURRENCY ?? 3);

@@ -203,7 +203,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const allowedOrigins = new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins.map((o) => new URL(o).origin)]);
   registerEventSocket(app, { hub, events: services.events, cookies, allowedOrigins });
   await hub.start();
-  relay.start();
+  if (config.eventRelay) relay.start();
   app.addHook('preClose', async () => {
     await hub.stop();
     await relay.stop();

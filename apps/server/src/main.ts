@@ -7,6 +7,8 @@ import { createDb, type Db } from './platform/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/db/embedded.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createLogger } from './platform/log/logger.js';
+import type { EventRelay } from './modules/events/event.relay.js';
+import type { EventHub } from './modules/events/event.hub.js';
 import { seedDemo, type SeededAccount } from './modules/demo/demo.seed.js';
 
 export interface Runtime {
@@ -20,6 +22,8 @@ export interface Runtime {
 
 export interface HavenServer extends Runtime {
   app: FastifyInstance;
+  relay: EventRelay;
+  hub: EventHub;
   url: string;
   seeded?: { organization: string; accounts: SeededAccount[] };
 }
@@ -69,7 +73,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 export async function startHaven(config: Config, logger?: Logger): Promise<HavenServer> {
   checkTransport(config);
   const runtime = await openRuntime(config, logger);
-  const { app, services } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger });
+  const { app, services, relay, hub } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger });
   let seeded: HavenServer['seeded'];
   if (config.demoSeed && config.env !== 'production' && (await services.orgs.all()).length === 0) {
     seeded = await seedDemo(runtime.db, services);
@@ -98,6 +102,8 @@ export async function startHaven(config: Config, logger?: Logger): Promise<Haven
     ...runtime,
     services,
     app,
+    relay,
+    hub,
     url: `${scheme}://${host}:${port}`,
     seeded,
     async close() {

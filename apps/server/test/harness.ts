@@ -83,6 +83,24 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   });
 }
 
+/**
+ * Another Haven node on a test server's database (same master key), as a second process of a deployment would be.
+ * Stopping it leaves the database to the test server.
+ */
+export async function startNode(server: TestServer, overrides: Partial<Config> = {}): Promise<HavenServer & { client(): HavenClient }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-test-node-'));
+  const config = loadConfig({ HAVEN_ENV: 'test' }, { ...server.config, dataDir, attachmentDir: path.join(dataDir, 'attachments'), masterKeyFile: path.join(dataDir, 'master.key'), port: 0, ...overrides });
+  const node = await startHaven(config, createLogger('silent'));
+  const closeNode = node.close.bind(node);
+  return Object.assign(node, {
+    client: () => new HavenClient({ baseUrl: node.url }),
+    async close() {
+      await closeNode();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
 export interface Member {
   id: string;
   email: string;

@@ -96,9 +96,10 @@ export class EventStore {
 
   /** Events already positioned but maybe never published (a relay died between the two): re-published on takeover. */
   async positionedAfter(conn: Queryable, after: string, limit: number): Promise<StoredEvent[]> {
+    // (Ordered by e.position, the number: a bare `position` would sort the text alias.)
     const res = await sql<EventRow>`
       SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at
-        FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit}`.execute(conn);
+        FROM events e WHERE e.position > ${after} ORDER BY e.position LIMIT ${limit}`.execute(conn);
     return res.rows.map(toEvent);
   }
 
@@ -128,7 +129,7 @@ export class EventStore {
   async range(orgId: string, after: string, limit: number): Promise<StoredEvent[]> {
     const res = await sql<EventRow>`
       SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at
-        FROM events WHERE org_id = ${orgId} AND position > ${after} ORDER BY position LIMIT ${limit}`.execute(this.db);
+        FROM events e WHERE e.org_id = ${orgId} AND e.position > ${after} ORDER BY e.position LIMIT ${limit}`.execute(this.db);
     return res.rows.map(toEvent);
   }
 
