@@ -131,6 +131,40 @@ describe('delivery', () => {
   });
 });
 
+describe('the stream in the database', () => {
+  test('event rows carry identifiers only, never message text', async () => {
+    const canary = `canary-${uuid()}`;
+    const l = await listen(p.provider.client);
+    try {
+      const m = await send(p.patientA, `my secret symptom ${canary}`);
+      await l.waitFor(isEvent('message.created', m.id));
+      const rows = await server.sql('SELECT * FROM events');
+      assert.ok(rows.rows.length > 0);
+      assert.ok(!JSON.stringify(rows.rows).includes(canary));
+    } finally {
+      l.stream.close();
+    }
+  });
+
+  test('a cursor older than the retained events is told to resynchronize, then goes live', async () => {
+    const before = await server.sql<{ pruned_to: string }>('SELECT pruned_to FROM event_relay_state');
+    await server.sql('UPDATE event_relay_state SET pruned_to = 5');
+    try {
+      const l = await listen(p.provider.client, { cursor: '1' });
+      try {
+        const i = l.frames.findIndex((f) => f.type === 'error' && f.code === 'cursor_expired');
+        assert.ok(i >= 0 && i < l.frames.findIndex((f) => f.type === 'ready'));
+        const m = await send(p.patientA, 'live after resync');
+        await l.waitFor(isEvent('message.created', m.id));
+      } finally {
+        l.stream.close();
+      }
+    } finally {
+      await server.sql('UPDATE event_relay_state SET pruned_to = $1', [before.rows[0]!.pruned_to]);
+    }
+  });
+});
+
 describe('sending over the socket', () => {
   test('is idempotent by message id, together with HTTP', async () => {
     const patient = await listen(p.patientA.client);
