@@ -131,6 +131,7 @@ audit.list                       401   403   403   403   403   403   403   ok   
 audit.verify                     401   403   403   403   403   403   403   ok    401   403   403   403
 audit.checkpoints                401   403   403   403   403   403   403   ok    401   403   403   403
 audit.publicKey                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+events.ticket                    401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
 `;
 // Notes on individual cells:
 // - auth.login: each actor signs in with its own credentials (anonymous with patient A's); the deactivated
@@ -516,6 +517,8 @@ const REQUESTS: Record<string, Request> = {
   'audit.verify': (a) => attempt(client(a).call('audit.verify')),
   'audit.checkpoints': (a) => attempt(client(a).call('audit.checkpoints')),
   'audit.publicKey': (a) => attempt(client(a).call('audit.publicKey')),
+  // Anyone signed in has an event stream (it carries only what they may see; see events.test.ts).
+  'events.ticket': (a) => attempt(client(a).call('events.ticket')),
 };
 
 // Every row has a request and every request a row (a typo here would otherwise skip a row silently).
