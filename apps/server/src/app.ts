@@ -43,6 +43,9 @@ import { searchHandlers } from './modules/search/search.routes.js';
 import { AttachmentStore } from './modules/attachments/attachment.store.js';
 import { AttachmentService } from './modules/attachments/attachment.service.js';
 import { attachmentHandlers } from './modules/attachments/attachment.routes.js';
+import { ObservationStore } from './modules/observations/observation.store.js';
+import { ObservationService } from './modules/observations/observation.service.js';
+import { observationHandlers } from './modules/observations/observation.routes.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -57,6 +60,7 @@ export interface Services {
   messages: MessageService;
   search: SearchService;
   attachments: AttachmentService;
+  observations: ObservationService;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -78,7 +82,8 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments };
+  const observations = new ObservationService(db, new ObservationStore(db), patients, users, threads, messages, attachments, keyring, audit);
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, observations };
 }
 
 export interface AppOptions {
@@ -169,6 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...messageHandlers(services.messages),
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
+    ...observationHandlers(services.observations),
     ...auditHandlers(services.audit, db),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));

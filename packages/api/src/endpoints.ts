@@ -29,6 +29,17 @@ import {
 } from './messaging.js';
 import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
 import { Attachment, AttachmentList, AttachmentParams, AttachmentUploadHeaders, BinaryContent } from './attachments.js';
+import {
+  FHIR_IMPORT_MAX_BYTES,
+  FhirBundle,
+  Observation,
+  ObservationChartShare,
+  ObservationChartShareResult,
+  ObservationContext,
+  ObservationCreate,
+  ObservationImportResult,
+  ObservationListQuery,
+} from './observations.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -60,6 +71,10 @@ export interface EndpointDef {
   binary?: 'request' | 'response';
   /** Media type of a binary response, for the OpenAPI document. */
   produces?: string;
+  /** JSON request bodies: the media types accepted (default application/json only), e.g. application/fhir+json. */
+  consumes?: readonly string[];
+  /** Largest request body in bytes, when it differs from the server's default (1 MiB). */
+  bodyLimit?: number;
   /** Responses carrying health information get Cache-Control: no-store (all API responses do). */
 }
 
@@ -69,6 +84,7 @@ const IdParams = Type.Object({ id: Uuid });
 const ThreadParams = Type.Object({ threadId: Uuid });
 const MessageParams = Type.Object({ threadId: Uuid, messageId: Uuid });
 const MemberParams = Type.Object({ id: Uuid, userId: Uuid });
+const PatientParams = Type.Object({ patientId: Uuid });
 
 /** The whole REST surface. Operation ids are reused in logs, audit actions and rate limits. */
 export const endpoints = {
@@ -119,6 +135,12 @@ export const endpoints = {
   'attachments.download': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/content', summary: 'Download an attachment (Content-Disposition: attachment)', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'application/octet-stream', status: 200, response: BinaryContent }),
   'attachments.preview': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/preview', summary: 'A small WebP preview of an image attachment', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'image/webp', status: 200, response: BinaryContent }),
   'messages.search': def({ method: 'POST', path: '/search/messages', summary: 'Search message text within what the caller may see (query in the body, never in the URL)', tag: 'messages', auth: 'session', body: SearchRequest, status: 200, response: SearchResult }),
+
+  // observations (health data beside a thread)
+  'observations.import': def({ method: 'POST', path: '/patients/:patientId/observations/import', summary: 'Import a FHIR R4 Bundle of Observation resources (all or nothing; re-importing the same resources never duplicates)', tag: 'observations', auth: 'session', params: PatientParams, body: FhirBundle, consumes: ['application/fhir+json', 'application/json'], bodyLimit: FHIR_IMPORT_MAX_BYTES, status: 200, response: ObservationImportResult }),
+  'observations.create': def({ method: 'POST', path: '/patients/:patientId/observations', summary: 'Add one observation (idempotent by client-supplied id)', tag: 'observations', auth: 'session', params: PatientParams, body: ObservationCreate, status: 201, response: Observation }),
+  'observations.list': def({ method: 'GET', path: '/patients/:patientId/observations', summary: "A patient's recent observations per metric, with derived signals (context panel)", tag: 'observations', auth: 'session', params: PatientParams, query: ObservationListQuery, status: 200, response: ObservationContext }),
+  'observations.chart.share': def({ method: 'POST', path: '/patients/:patientId/observations/charts', summary: "Share a chart of one metric over a period into a thread of the patient, as a PNG attachment of a new message (idempotent by client-supplied message id)", tag: 'observations', auth: 'session', params: PatientParams, body: ObservationChartShare, status: 201, response: ObservationChartShareResult }),
 
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),
