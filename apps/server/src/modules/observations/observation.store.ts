@@ -52,12 +52,14 @@ export class ObservationStore {
   /**
    * Imports rows in one statement: new ids are inserted; an id that exists (the same resource imported before) is
    * replaced only when its content differs. Answers the ids written, each with whether it was new; ids not in the
-   * answer were already there unchanged.
+   * answer were already there unchanged. Rows go in id order, so concurrent imports of overlapping bundles lock
+   * them in the same order (no deadlock).
    */
   async upsertImported(tx: Queryable, rows: ObservationInsert[]): Promise<Map<string, 'created' | 'updated'>> {
+    const ordered = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const written = await tx
       .insertInto('observations')
-      .values(rows.map(toValues))
+      .values(ordered.map(toValues))
       .onConflict((oc) =>
         oc
           .column('id')

@@ -301,6 +301,16 @@ describe('access', () => {
     await rejects(importBundle(p.patientA.client, p.patientB.id, hr()), 404, 'not_found');
   });
 
+  test("a patient's device data never replaces what the care team imported, even under the same resource id", async () => {
+    const id = `same-${tag()}`;
+    const clinical = await importBundle(p.provider.client, p.patientA.id, bundle([observation('29463-7', 72.5, 'kg', { id, effectiveDateTime: ago(0, 1) })]));
+    const device = await importBundle(p.patientA.client, p.patientA.id, bundle([observation('29463-7', 60.5, 'kg', { id, effectiveDateTime: ago(0, 1), status: 'entered-in-error' })]));
+    assert.equal(device.created, 1, 'a separate observation');
+    assert.notEqual(device.items[0]!.id, clinical.items[0]!.id);
+    const weights = series(await panel(p.provider.client, p.patientA.id, { metric: 'weight', days: 1 }), 'weight')!.observations;
+    assert.deepEqual(weights.filter((o) => o.id === clinical.items[0]!.id).map((o) => [o.value, o.source]), [[72.5, 'fhir_import']]);
+  });
+
   test('admins add and import for patients of their organization but read no values', async () => {
     const res = await importBundle(p.admin.client, p.patientB.id, hr());
     assert.equal(res.created, 1);
