@@ -299,7 +299,11 @@ export class ObservationService {
     });
     const decoded = await Promise.all(rows.map((r) => this.open(patient, key, r)));
     const byMetric = new Map<ObservationMetric, Decoded[]>();
-    for (const d of decoded) byMetric.set(d.metric, [...(byMetric.get(d.metric) ?? []), d]);
+    for (const d of decoded) {
+      const list = byMetric.get(d.metric);
+      if (list) list.push(d);
+      else byMetric.set(d.metric, [d]);
+    }
 
     const series: ObservationContext['series'] = [];
     const signals: ObservationSignal[] = [];

@@ -139,6 +139,10 @@ describe('FHIR import', () => {
     const poisoned = await post('application/fhir+json', '{"resourceType":"Bundle","type":"collection","__proto__":{"x":1}}');
     assert.equal(poisoned.status, 400);
     assert.equal(((await poisoned.json()) as { code: string }).code, 'invalid_json');
+    // The OpenAPI document says so.
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { requestBody?: { content?: Record<string, unknown> } } }> };
+    const content = doc.paths['/api/v1/patients/{patientId}/observations/import']?.post?.requestBody?.content ?? {};
+    assert.deepEqual(Object.keys(content).sort(), ['application/fhir+json', 'application/json']);
   });
 
   test('re-importing the same resources does not duplicate; changed content replaces; entered-in-error hides', async () => {
