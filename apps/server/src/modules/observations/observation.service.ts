@@ -288,11 +288,12 @@ export class ObservationService {
     const today = dayOf(now, timeZone);
     const windowFrom = today - days + 1;
     const key = await this.keyring.dataKey(patient.key_id);
-    // One day of slack on each side: calendar days of the zone are cut below.
+    // Slack on each side (zones are up to 14 h from UTC; counted metrics look back one day more): calendar days of
+    // the zone are cut below.
     const rows = await this.store.series({
       orgId: patient.org_id,
       patientId: patient.id,
-      from: new Date((Math.min(windowFrom, today - HISTORY_DAYS + 1) - 1) * DAY_MS),
+      from: new Date((Math.min(windowFrom, today - HISTORY_DAYS + 1) - 2) * DAY_MS),
       to: new Date(now.getTime() + FUTURE_SLACK_MS),
       ...(q.metric ? { metricTags: [this.metricTag(key, patient, q.metric)] } : {}),
       limit: MAX_ROWS_PER_READ,

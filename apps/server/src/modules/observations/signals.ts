@@ -62,6 +62,7 @@ function formatFor(timeZone: string): Intl.DateTimeFormat {
 
 /** The calendar day of an instant in a time zone, as days since 1970-01-01. */
 export function dayOf(at: Date, timeZone: string): number {
+  if (timeZone === 'UTC') return Math.floor(at.getTime() / DAY_MS);
   const parts = formatFor(timeZone).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return Math.round(Date.UTC(get('year'), get('month') - 1, get('day')) / DAY_MS);
