@@ -126,6 +126,7 @@ describe('refusing invalid bundles with the entry and the JSON path of each prob
         bp(80, 120),
         obs({ code: loinc('85354-9'), component: [{ code: loinc('8480-6'), valueQuantity: qty(120, 'mm[Hg]') }] }),
         obs({ code: loinc('8867-4'), valueQuantity: { value: 70, system: 'http://example.org/units', code: 'bpm' } }),
+        obs({ code: loinc('2339-0'), valueQuantity: { value: 20, comparator: '<', system: UCUM, code: 'mg/dL' } }),
       ),
     );
     const at = (entry: number) => list.filter((i) => i.entry === entry).map((i) => `${i.path}: ${i.message}`);
@@ -147,6 +148,7 @@ describe('refusing invalid bundles with the entry and the JSON path of each prob
     assert.deepEqual(at(15), ['/entry/15/resource/component: systolic must be higher than diastolic']);
     assert.deepEqual(at(16), ['/entry/16/resource/component: the diastolic component (LOINC 8462-4) is missing']);
     assert.deepEqual(at(17), ['/entry/17/resource/valueQuantity/system: unit system must be UCUM (http://unitsofmeasure.org)']);
+    assert.deepEqual(at(18), ["/entry/18/resource/valueQuantity/comparator: a value with comparator '<' is a bound, not a measurement: not imported"]);
   });
 
   test('a batch entry without a request, or with DELETE, is refused', () => {

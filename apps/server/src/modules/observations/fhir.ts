@@ -147,6 +147,7 @@ function quantity(q: unknown, def: MetricDef, component: ComponentDef, path: str
   if (!isObject(q)) return issues.fail(path, 'valueQuantity is required', entry);
   const raw = q.value;
   if (typeof raw !== 'number' || !Number.isFinite(raw)) return issues.fail(`${path}/value`, 'value must be a number', entry);
+  if (q.comparator !== undefined) return issues.fail(`${path}/comparator`, `a value with comparator ${quote(q.comparator)} is a bound, not a measurement: not imported`, entry);
   if (q.system !== undefined && q.system !== UCUM) return issues.fail(`${path}/system`, `unit system must be UCUM (${UCUM})`, entry);
   const unitText = typeof q.code === 'string' ? q.code : typeof q.unit === 'string' ? q.unit : undefined;
   const unitPath = typeof q.code === 'string' ? `${path}/code` : `${path}/unit`;
