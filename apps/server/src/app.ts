@@ -51,6 +51,9 @@ import { EventHub } from './modules/events/event.hub.js';
 import { eventHandlers, registerEventSocket } from './modules/events/event.routes.js';
 import { createBus } from './platform/bus/create-bus.js';
 import websocket from '@fastify/websocket';
+import { ObservationStore } from './modules/observations/observation.store.js';
+import { ObservationService } from './modules/observations/observation.service.js';
+import { observationHandlers } from './modules/observations/observation.routes.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -68,6 +71,7 @@ export interface Services {
   outbox: EventOutbox;
   events: EventService;
   eventStore: EventStore;
+  observations: ObservationService;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -92,7 +96,8 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, outbox, events, eventStore };
+  const observations = new ObservationService(db, new ObservationStore(db), patients, users, threads, messages, attachments, keyring, audit);
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, observations, outbox, events, eventStore };
 }
 
 export interface AppOptions {
@@ -184,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...messageHandlers(services.messages),
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
+    ...observationHandlers(services.observations),
     ...auditHandlers(services.audit, db),
     ...eventHandlers(services.events),
   };

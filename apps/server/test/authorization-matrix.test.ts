@@ -127,6 +127,11 @@ attachments.list                 401   ok    404   ok    ok    404   404   404  
 attachments.download             401   ok    404   ok    ok    404   404   404   401   404   404   404
 attachments.preview              401   ok    404   ok    ok    404   404   404   401   404   404   404
 
+observations.import              401   ok    404   ok    ok    404   ok    404   401   404   404   404
+observations.create              401   ok    404   ok    ok    404   ok    404   401   404   404   404
+observations.list                401   ok    404   ok    ok    404   403   404   401   404   404   404
+observations.chart.share         401   403   404   ok    ok    404   403   404   401   404   404   404
+
 audit.list                       401   403   403   403   403   403   403   ok    401   403   403   403
 audit.verify                     401   403   403   403   403   403   403   ok    401   403   403   403
 audit.checkpoints                401   403   403   403   403   403   403   ok    401   403   403   403
@@ -158,6 +163,11 @@ events.ticket                    401   ok    ok    ok    ok    ok    ok    ok   
 //   src/modules/messages/message.test.ts also expects.
 // - attachments.*: upload is for a fresh message id in thread A; list, download and preview name a JPEG that
 //   patient A attached to a message in thread A (uploaded, then the message sent). They follow the thread.
+// - observations.*: all name patient A. Patients submit (and read) their own device data; admins may import and
+//   add for any patient of their organization but read none (observations.list: 403, like other capabilities they
+//   lack on a record they see); compliance does not see the record (404). chart.share shares a heart rate chart of
+//   patient A into thread A under a fresh message id: clinical staff only (patient A and the admin see the record
+//   but lack the capability: 403).
 
 interface Row {
   key: string;
@@ -343,6 +353,21 @@ const sharedAttachment = (): Promise<Attachment> =>
     return att;
   })());
 
+/** A FHIR Observation of patient A's heart rate, an hour ago. */
+const heartRate = (id: string) => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+  valueQuantity: { value: 72, system: 'http://unitsofmeasure.org', code: '/min' },
+  effectiveDateTime: new Date(Date.now() - 3600_000).toISOString(),
+});
+/** Patient A has a heart rate reading to chart; imported once by the provider. */
+let observationA: Promise<unknown> | undefined;
+const sharedObservation = () =>
+  (observationA ??= w.A.provider.client.call('observations.import', { params: { patientId: w.A.patientA.id }, body: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: heartRate('matrix-shared') }] } }));
+const chartRequest = (threadId: string) => ({ threadId, messageId: uuid(), metric: 'heart_rate' as const, from: new Date(Date.now() - 7 * 86_400_000).toISOString(), to: new Date().toISOString() });
+
 const send = (a: SignedIn, threadId: string, body: string) =>
   w.members[a].client.call('messages.create', { params: { threadId }, body: { id: uuid(), body } });
 
@@ -510,6 +535,22 @@ const REQUESTS: Record<string, Request> = {
   'attachments.preview': async (a) => {
     const att = await sharedAttachment();
     return attempt(client(a).downloadAttachment(w.threadA.id, att.messageId, att.id, 'preview'));
+  },
+
+  // observations
+  'observations.import': (a) =>
+    attempt(
+      client(a).call('observations.import', {
+        params: { patientId: w.A.patientA.id },
+        body: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: heartRate(`matrix-${uniq()}`) }] },
+      }),
+    ),
+  'observations.create': (a) =>
+    attempt(client(a).call('observations.create', { params: { patientId: w.A.patientA.id }, body: { id: uuid(), metric: 'heart_rate', value: 71, unit: '/min', effectiveAt: new Date().toISOString() } })),
+  'observations.list': (a) => attempt(client(a).call('observations.list', { params: { patientId: w.A.patientA.id } })),
+  'observations.chart.share': async (a) => {
+    await sharedObservation();
+    return attempt(client(a).call('observations.chart.share', { params: { patientId: w.A.patientA.id }, body: chartRequest(w.threadA.id) }));
   },
 
   // audit
@@ -833,6 +874,12 @@ describe('forged ids', () => {
       ['users.update departmentId', () => A.admin.client.call('users.update', { params: { id: staffForB.id }, body: { departmentId: B.dept.id } }), () => A.admin.client.call('users.update', { params: { id: staffForB.id }, body: { departmentId: r() } })],
       ['messages.search threadId', () => other.call('messages.search', { body: { query: WORD, threadId: tA } }), () => other.call('messages.search', { body: { query: WORD, threadId: r() } })],
       ['messages.search patientId', () => other.call('messages.search', { body: { query: WORD, patientId: A.patientA.id } }), () => other.call('messages.search', { body: { query: WORD, patientId: r() } })],
+      ['observations.list', () => other.call('observations.list', { params: { patientId: A.patientA.id } }), () => other.call('observations.list', { params: { patientId: r() } })],
+      ['observations.list (other org)', () => bAdmin.call('observations.list', { params: { patientId: A.patientA.id } }), () => bAdmin.call('observations.list', { params: { patientId: r() } })],
+      ['observations.list (a staff id)', () => A.provider.client.call('observations.list', { params: { patientId: A.nurse.id } }), () => A.provider.client.call('observations.list', { params: { patientId: r() } })],
+      ['observations.import', () => other.call('observations.import', { params: { patientId: A.patientA.id }, body: { resourceType: 'Bundle', type: 'batch' } }), () => other.call('observations.import', { params: { patientId: r() }, body: { resourceType: 'Bundle', type: 'batch' } })],
+      ['observations.create', () => patB.call('observations.create', { params: { patientId: A.patientA.id }, body: { id: r(), metric: 'weight', value: 70, unit: 'kg', effectiveAt: new Date().toISOString() } }), () => patB.call('observations.create', { params: { patientId: r() }, body: { id: r(), metric: 'weight', value: 70, unit: 'kg', effectiveAt: new Date().toISOString() } })],
+      ['observations.chart.share threadId (another patient\'s thread)', () => A.provider.client.call('observations.chart.share', { params: { patientId: A.patientA.id }, body: chartRequest(w.threadB.id) }), () => A.provider.client.call('observations.chart.share', { params: { patientId: A.patientA.id }, body: chartRequest(r()) })],
     ];
 
     const counts = async () => (await w.server.sql<{ n: string }>(`select (select count(*) from users) || '/' || (select count(*) from threads) || '/' || (select count(*) from care_teams) || '/' || (select count(*) from care_team_members) as n`)).rows[0]!.n;
@@ -889,6 +936,15 @@ describe('mass assignment', () => {
     }
     const admin = A.admin.client;
     const targets: Target[] = [
+      {
+        label: 'observations.create',
+        token: A.nurse.client.token!,
+        method: 'POST',
+        path: `/patients/${A.patientA.id}/observations`,
+        base: () => ({ id: uuid(), metric: 'heart_rate', value: 66, unit: '/min', effectiveAt: new Date().toISOString() }),
+        extras: ['orgId', 'organizationId', 'createdAt', 'senderId', 'createdBy', 'status', 'role'],
+        control: (body) => A.nurse.client.call('observations.create', { params: { patientId: A.patientA.id }, body: body as never }),
+      },
       {
         label: 'users.create',
         token: admin.token!,

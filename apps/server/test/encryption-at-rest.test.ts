@@ -61,6 +61,11 @@ const C = {
   failedLoginEmailLocal: canary('failed-login-email'),
   failedLoginPassword: passwordCanary(),
   unknownOrgEmailLocal: canary('unknown-org-email'),
+  // Health observations: a value (as its digits), the FHIR resource's note and identifier, a staff-entered value.
+  observationValue: `137.913${digits(4)}`,
+  observationNote: canary('observation-note'),
+  observationIdentifier: canary('observation-identifier'),
+  enteredValue: `81.91${digits(4)}`,
 };
 const patientEmail = `${C.patientEmailLocal}@patients.enc.test`;
 const staffEmail = `${C.staffEmailLocal}@enc.test`;
@@ -118,6 +123,32 @@ before(async () => {
   internalThread = await p.provider.client.call('threads.create', { body: { kind: 'internal', subject: C.internalSubject, participantIds: [p.nurse.id] } });
   await p.nurse.client.call('messages.create', { params: { threadId: internalThread.id }, body: { id: uuid(), body: C.internalBody } });
   await p.nurse.client.call('messages.search', { body: { query: C.searchQuery } });
+
+  // Observations: a FHIR import (value, note, identifier) and a staff entry (value).
+  await p.provider.client.call('observations.import', {
+    params: { patientId: canaryPatient.id },
+    body: {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            identifier: [{ system: 'urn:canary', value: C.observationIdentifier }],
+            code: { coding: [{ system: 'http://loinc.org', code: '2339-0' }] },
+            valueQuantity: { value: Number(C.observationValue), system: 'http://unitsofmeasure.org', code: 'mg/dL' },
+            effectiveDateTime: new Date(Date.now() - 3600_000).toISOString(),
+            note: [{ text: C.observationNote }],
+          },
+        },
+      ],
+    },
+  });
+  await p.nurse.client.call('observations.create', {
+    params: { patientId: canaryPatient.id },
+    body: { id: uuid(), metric: 'weight', value: Number(C.enteredValue), unit: 'kg', effectiveAt: new Date(Date.now() - 1800_000).toISOString() },
+  });
 
   // Failed sign-ins with canary credentials, in the organization and in an unknown one (throttle rows are stored).
   await rejects(server.client().login('enc', `${C.failedLoginEmailLocal}@enc.test`, C.failedLoginPassword), 401, 'invalid_credentials');
@@ -322,6 +353,15 @@ describe('authorized callers read every encrypted field back in plaintext', () =
   });
 });
 
+describe('authorized callers read observations back', () => {
+  test('imported and entered values', async () => {
+    const ctx = await p.provider.client.call('observations.list', { params: { patientId: canaryPatient.id }, query: { days: 2 } });
+    const value = (metric: string) => ctx.series.find((s) => s.metric === metric)?.observations[0]?.value;
+    assert.equal(String(value('glucose')), C.observationValue);
+    assert.equal(String(value('weight')), C.enteredValue);
+  });
+});
+
 describe('no canary at rest', () => {
   test('raw data directory, including pg_wal: no canary, secret or key; the plaintext control is found', async (t) => {
     const dir = (await server.sql<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
@@ -356,7 +396,7 @@ describe('no canary at rest', () => {
       "select format('%I', table_name) as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1",
     );
     const names = tables.rows.map((r) => r.name);
-    for (const expected of ['users', 'threads', 'messages', 'message_versions', 'audit_events', 'auth_throttle', 'sessions', 'plaintext_control']) {
+    for (const expected of ['users', 'threads', 'messages', 'message_versions', 'audit_events', 'auth_throttle', 'sessions', 'observations', 'plaintext_control']) {
       assert.ok(names.includes(expected), `table ${expected} is dumped`);
     }
     const list = needles();

@@ -25,7 +25,15 @@ export const Problem = Type.Object(
     code: Type.String({ description: 'Stable snake_case error code' }),
     detail: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String({ description: 'JSON Pointer into the request (e.g. /body/value or /entry/3/resource/code)' }),
+          message: Type.String(),
+          entry: Type.Optional(Type.Integer({ description: 'FHIR imports: index of the bundle entry' })),
+        }),
+      ),
+    ),
   },
   { $id: 'Problem' },
 );

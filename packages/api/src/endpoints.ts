@@ -30,6 +30,17 @@ import {
 import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
 import { EventTicket } from './events.js';
 import { Attachment, AttachmentList, AttachmentParams, AttachmentUploadHeaders, BinaryContent } from './attachments.js';
+import {
+  FHIR_IMPORT_MAX_BYTES,
+  FhirBundle,
+  Observation,
+  ObservationChartShare,
+  ObservationChartShareResult,
+  ObservationContext,
+  ObservationCreate,
+  ObservationImportResult,
+  ObservationListQuery,
+} from './observations.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -61,6 +72,10 @@ export interface EndpointDef {
   binary?: 'request' | 'response';
   /** Media type of a binary response, for the OpenAPI document. */
   produces?: string;
+  /** JSON request bodies: the media types accepted (default application/json only), e.g. application/fhir+json. */
+  consumes?: readonly string[];
+  /** Largest request body in bytes, when it differs from the server's default (1 MiB). */
+  bodyLimit?: number;
   /** Responses carrying health information get Cache-Control: no-store (all API responses do). */
 }
 
@@ -70,6 +85,7 @@ const IdParams = Type.Object({ id: Uuid });
 const ThreadParams = Type.Object({ threadId: Uuid });
 const MessageParams = Type.Object({ threadId: Uuid, messageId: Uuid });
 const MemberParams = Type.Object({ id: Uuid, userId: Uuid });
+const PatientParams = Type.Object({ patientId: Uuid });
 
 /** The whole REST surface. Operation ids are reused in logs, audit actions and rate limits. */
 export const endpoints = {
@@ -123,6 +139,11 @@ export const endpoints = {
 
   // live events (the socket itself is GET /api/v1/events; see docs/api.md)
   'events.ticket': def({ method: 'POST', path: '/events/tickets', summary: 'A single-use, 30-second ticket to open the event WebSocket (?ticket=)', tag: 'events', auth: 'session', status: 201, response: EventTicket }),
+  // observations (health data beside a thread)
+  'observations.import': def({ method: 'POST', path: '/patients/:patientId/observations/import', summary: 'Import a FHIR R4 Bundle of Observation resources (all or nothing; re-importing the same resources never duplicates)', tag: 'observations', auth: 'session', params: PatientParams, body: FhirBundle, consumes: ['application/fhir+json', 'application/json'], bodyLimit: FHIR_IMPORT_MAX_BYTES, status: 200, response: ObservationImportResult }),
+  'observations.create': def({ method: 'POST', path: '/patients/:patientId/observations', summary: 'Add one observation (idempotent by client-supplied id)', tag: 'observations', auth: 'session', params: PatientParams, body: ObservationCreate, status: 201, response: Observation }),
+  'observations.list': def({ method: 'GET', path: '/patients/:patientId/observations', summary: "A patient's recent observations per metric, with derived signals (context panel)", tag: 'observations', auth: 'session', params: PatientParams, query: ObservationListQuery, status: 200, response: ObservationContext }),
+  'observations.chart.share': def({ method: 'POST', path: '/patients/:patientId/observations/charts', summary: "Share a chart of one metric over a period into a thread of the patient, as a PNG attachment of a new message (idempotent by client-supplied message id)", tag: 'observations', auth: 'session', params: PatientParams, body: ObservationChartShare, status: 201, response: ObservationChartShareResult }),
 
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),

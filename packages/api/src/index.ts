@@ -7,5 +7,6 @@ export * from './audit.js';
 export * from './attachments.js';
 export * from './events.js';
 export * from './event-stream.js';
+export * from './observations.js';
 export * from './endpoints.js';
 export * from './client.js';

@@ -55,6 +55,11 @@ export class MessageService {
     return hmac(await this.keyring.dataKey(keyId), `haven-content|${body}`);
   }
 
+  /** Whether a message with this id exists anywhere (ids are client-generated and global): lets a caller refuse a reused id before any side effect. */
+  async idTaken(messageId: string): Promise<boolean> {
+    return (await this.store.head(messageId.toLowerCase())) !== undefined;
+  }
+
   async searchTokens(orgId: string, body: string): Promise<Buffer[]> {
     const key = await this.keyring.blindIndexKey(orgId);
     return tokenize(body).map((w) => blindToken(key, w));

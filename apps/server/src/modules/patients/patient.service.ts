@@ -32,7 +32,7 @@ export class PatientService {
   }
 
   /** Loads a patient the actor may act on, or 404 (the same as a patient that does not exist). */
-  async requirePatient(ctx: RequestContext, patientId: string, action: 'patients.read' | 'patients.update' | 'threads.create') {
+  async requirePatient(ctx: RequestContext, patientId: string, action: 'patients.read' | 'patients.update' | 'threads.create' | 'observations.read' | 'observations.write' | 'observations.share') {
     const found = await this.resource(ctx, patientId);
     const settings = await this.orgs.settings(ctx.actor.orgId);
     const resource = found ? { ...found.resource, threadKind: 'patient' as const } : undefined;

@@ -9,6 +9,9 @@ import type { Actor } from '../../platform/http/context.js';
  *   organization enables staffSeeAllPatients); internal staff threads only when they are participants;
  * - admins run the organization (users, teams, patient registration and demographics) but read no messages;
  * - compliance reads and verifies the audit trail and nothing clinical;
+ * - health observations: patients read their own (and may submit their own device data); providers and staff read,
+ *   add and import them for the patients they see, and share charts of them into patient threads; admins may add
+ *   and import (onboarding, integrations) for any patient of the organization but read none;
  * - nothing crosses organizations.
  */
 export type Action =
@@ -24,6 +27,9 @@ export type Action =
   | 'messages.edit'
   | 'messages.retract'
   | 'messages.versions'
+  | 'observations.read'
+  | 'observations.write'
+  | 'observations.share'
   | 'audit.read';
 
 /** What a service knows about the resource when it asks. */
@@ -108,6 +114,12 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
       return seesThread(actor, r, settings) && isStaffRole(actor.role) && r.senderId === actor.userId && r.retracted !== true;
     case 'messages.versions':
       return seesThread(actor, r, settings) && isStaffRole(actor.role);
+    case 'observations.read':
+      return (isClinical(actor.role) || actor.role === 'patient') && seesPatient(actor, r, settings, 'records');
+    case 'observations.write':
+      return (isClinical(actor.role) || actor.role === 'admin' || actor.role === 'patient') && seesPatient(actor, r, settings, 'records');
+    case 'observations.share':
+      return isClinical(actor.role) && seesPatient(actor, r, settings, 'messages');
     case 'audit.read':
       return actor.role === 'compliance';
   }

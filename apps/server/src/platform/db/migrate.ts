@@ -25,7 +25,9 @@ class SqlFileMigrationProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(MIGRATIONS_DIR) });
+  // Migrations are independent files written on parallel branches: a database that already has a later one still
+  // takes an earlier one that arrived with a merge, instead of refusing to start.
+  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(MIGRATIONS_DIR), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

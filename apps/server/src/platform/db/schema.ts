@@ -250,6 +250,38 @@ export interface EventPresenceTable {
   since: ColumnType<Date, Date | undefined, never>;
 }
 
+export type ObservationStatusColumn = 'final' | 'amended' | 'corrected' | 'preliminary' | 'entered-in-error';
+export type ObservationSourceColumn = 'fhir_import' | 'staff_entry' | 'patient_device';
+
+/** migrations/0004_observations.sql */
+export interface ObservationsTable {
+  id: string;
+  org_id: string;
+  patient_id: string;
+  key_id: string;
+  metric_tag: Buffer;
+  effective_at: Ts;
+  status: ObservationStatusColumn;
+  source: ObservationSourceColumn;
+  entered_by: string;
+  values_ct: Buffer;
+  resource_ct: Buffer | null;
+  content_hash: Buffer;
+  created_at: Ts;
+  updated_at: Ts;
+}
+export interface ObservationChartSharesTable {
+  message_id: string;
+  org_id: string;
+  patient_id: string;
+  thread_id: string;
+  created_by: string;
+  request_hash: Buffer;
+  attachment_id: string | null;
+  claimed_at: Ts;
+  created_at: Ts;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -277,4 +309,6 @@ export interface Database {
   event_tickets: EventTicketsTable;
   event_nodes: EventNodesTable;
   event_presence: EventPresenceTable;
+  observations: ObservationsTable;
+  observation_chart_shares: ObservationChartSharesTable;
 }

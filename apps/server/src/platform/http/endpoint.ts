@@ -59,6 +59,8 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
     if ('headers' in e) schema.headers = e.headers;
     if ('body' in e) schema.body = e.body;
     if (binary === 'request') schema.consumes = ['*/*'];
+    const consumes = 'consumes' in e ? e.consumes : undefined;
+    if (consumes) schema.consumes = [...consumes];
     if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
     // Authentication runs first (onRequest, before the body is parsed and validated): an anonymous or expired
     // caller learns nothing about the request shape, only that they must sign in.
@@ -69,6 +71,7 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
         url: `/api/v1${e.path}`,
         schema,
         config: { operationId: op },
+        ...('bodyLimit' in e ? { bodyLimit: e.bodyLimit } : {}),
         onRequest:
           e.auth === 'public'
             ? undefined
@@ -90,6 +93,7 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
       });
     };
     if (binary === 'request') app.register(async (scope) => registerStreamingRoute(scope, addRoute));
+    else if (consumes) app.register(async (scope) => registerJsonVariantsRoute(scope, consumes, addRoute));
     else addRoute(app);
   }
 }
@@ -106,6 +110,16 @@ function registerStreamingRoute(scope: FastifyInstance, addRoute: (target: Fasti
   scope.addHook('onSend', async (request, reply) => {
     if (!request.raw.readableEnded) reply.header('connection', 'close');
   });
+  addRoute(scope);
+}
+
+/**
+ * A JSON route that also accepts other JSON media types (application/fhir+json): in its own scope, those types are
+ * parsed by Fastify's JSON parser with the same prototype-poisoning refusal as application/json.
+ */
+function registerJsonVariantsRoute(scope: FastifyInstance, types: readonly string[], addRoute: (target: FastifyInstance) => void): void {
+  const parse = scope.getDefaultJsonParser('error', 'error');
+  for (const type of types) if (type !== 'application/json') scope.addContentTypeParser(type, { parseAs: 'string' }, parse);
   addRoute(scope);
 }
 

@@ -20,10 +20,14 @@ export const ERRORS = {
   attachment_not_ready: { status: 409, title: 'The attachment is waiting for its malware scan' },
   attachment_rejected: { status: 409, title: 'The attachment was rejected by the malware scan' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
+  too_many_entries: { status: 413, title: 'The bundle has more entries than one import accepts' },
   unsupported_media_type: { status: 415, title: 'Send application/json' },
   attachment_type_not_allowed: { status: 415, title: 'This type of file is not accepted' },
   attachment_type_mismatch: { status: 415, title: 'The file content does not match its declared type' },
   attachment_unprocessable: { status: 415, title: 'The file could not be processed safely' },
+  invalid_bundle: { status: 422, title: 'The FHIR bundle is not valid; nothing was imported' },
+  invalid_observation: { status: 422, title: 'The observation is not valid' },
+  no_observations: { status: 422, title: 'There are no observations to chart in this period' },
   too_many_requests: { status: 429, title: 'Too many attempts; try again later' },
   integrity_error: { status: 500, title: 'Stored data failed its integrity check' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
@@ -32,17 +36,24 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** One problem of a request: where (a JSON Pointer), what, and for FHIR imports which bundle entry. */
+export interface ProblemItem {
+  path: string;
+  message: string;
+  entry?: number;
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: string | undefined;
-  readonly errors: { path: string; message: string }[] | undefined;
+  readonly errors: ProblemItem[] | undefined;
   readonly headers: Record<string, string> | undefined;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    extra?: { errors?: { path: string; message: string }[]; headers?: Record<string, string> },
+    extra?: { errors?: ProblemItem[]; headers?: Record<string, string> },
   ) {
     super(detail ?? ERRORS[code].title);
     this.name = 'AppError';

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { IntegrityError } from '../crypto/aead.js';
 import { KeyShreddedError } from '../crypto/keyring.js';
-import { AppError, ERRORS, type ErrorCode } from './errors.js';
+import { AppError, ERRORS, type ErrorCode, type ProblemItem } from './errors.js';
 
-function send(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail?: string, errors?: { path: string; message: string }[]) {
+function send(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail?: string, errors?: ProblemItem[]) {
   const { status, title } = ERRORS[code];
   return reply
     .status(status)

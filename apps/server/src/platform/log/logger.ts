@@ -8,6 +8,7 @@ export const REDACT_PATHS = [
   'body', '*.body', 'subject', '*.subject', 'name', '*.name', 'email', '*.email', 'phone', '*.phone',
   'password', '*.password', 'newPassword', 'currentPassword', 'token', '*.token', 'code', '*.code',
   'dateOfBirth', '*.dateOfBirth', 'mrn', '*.mrn', 'query', '*.query',
+  'value', '*.value', 'values', '*.values', 'components', '*.components', 'resource', '*.resource', 'entry', '*.entry',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
 ];
