@@ -43,6 +43,10 @@ import { searchHandlers } from './modules/search/search.routes.js';
 import { AttachmentStore } from './modules/attachments/attachment.store.js';
 import { AttachmentService } from './modules/attachments/attachment.service.js';
 import { attachmentHandlers } from './modules/attachments/attachment.routes.js';
+import { ResourceStore } from './modules/resources/resource.store.js';
+import { ResourceService } from './modules/resources/resource.service.js';
+import { resourceHandlers } from './modules/resources/resource.routes.js';
+import { SecureFiles } from './platform/files/secure-files.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -57,6 +61,7 @@ export interface Services {
   messages: MessageService;
   search: SearchService;
   attachments: AttachmentService;
+  resources: ResourceService;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -71,14 +76,24 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
   const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
   const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit);
-  const messages = new MessageService(db, new MessageStore(db, audit), threads, orgs, keyring, audit);
+  // Messages show their attachments and attachments follow their messages: each module sees the other through a
+  // narrow interface. The message service gets the attachment lookup as a function bound below, so neither
+  // constructor needs the other's instance first.
+  const messages = new MessageService(db, new MessageStore(db, audit), threads, orgs, keyring, audit, {
+    forMessages: (ctx, thread, heads) => attachments.forMessages(ctx, thread, heads),
+  });
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
-  const attachments = new AttachmentService(db, new AttachmentStore(db), threads, keyring, audit, createObjectStorage(config), createMalwareScanner(config), {
+  // One pipeline for every stored file (attachments, library files): checks, cleaning, encryption, storage.
+  const files = new SecureFiles(createObjectStorage(config), {
     maxBytes: config.attachmentMaxBytes,
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments };
+  const attachments = new AttachmentService(db, new AttachmentStore(db), threads, messages, keyring, audit, files, createMalwareScanner(config), {
+    orphanAfterMs: Math.round(config.attachmentOrphanHours * 3_600_000),
+  });
+  const resources = new ResourceService(db, new ResourceStore(db), threads, messages, attachments, keyring, audit, files);
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources };
 }
 
 export interface AppOptions {
@@ -169,12 +184,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...messageHandlers(services.messages),
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
+    ...resourceHandlers(services.resources),
     ...auditHandlers(services.audit, db),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
-  // Malware scans of quarantined uploads run in the background while the app is up.
-  services.attachments.startBackgroundScans(opts.logger);
-  app.addHook('onClose', async () => services.attachments.stopBackgroundScans());
+  // Malware scans of quarantined uploads and the orphaned-upload sweep run in the background while the app is up.
+  services.attachments.startBackgroundJobs(opts.logger);
+  app.addHook('onClose', async () => services.attachments.stopBackgroundJobs());
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

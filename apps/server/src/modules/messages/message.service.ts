@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Message, MessageCreate, MessageListQuery, MessageVersion, ReceiptUpdate } from '@haven/api';
+import type { AttachmentSummary, Message, MessageCreate, MessageLink, MessageListQuery, MessageVersion, ReceiptUpdate } from '@haven/api';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { aad } from '../../platform/crypto/aead.js';
 import { blindToken, tokenize } from '../../platform/crypto/blind-index.js';
@@ -19,6 +19,33 @@ type Out = Static<typeof Message>;
 
 export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
   aad('message', orgId, threadId, messageId, version);
+const linkAad = (orgId: string, threadId: string, messageId: string): string => aad('message', orgId, threadId, messageId, 'link');
+
+/** A message as other modules may know it: where it is, who sent it, whether it was retracted. No content. */
+export interface MessageHead {
+  id: string;
+  threadId: string;
+  senderId: string;
+  retracted: boolean;
+}
+
+/**
+ * What the message service needs from the attachments module: the attachments of a page of messages. An interface
+ * (implemented by AttachmentService, composed in app.ts) so that neither module imports the other's class.
+ */
+export interface MessageAttachments {
+  /**
+   * The attachments each of these messages carries, as the caller may see them, in one query for the whole page.
+   * The thread was authorized (threads.read) by the caller; the messages are the ones it is about to return.
+   */
+  forMessages(ctx: RequestContext, thread: ThreadRecord, messages: MessageHead[]): Promise<Map<string, AttachmentSummary[]>>;
+}
+
+/** Extras of a message that only other services set (not the public send body). */
+export interface SendExtras {
+  /** A link shared from the resource library. */
+  link?: MessageLink;
+}
 
 export class MessageService {
   constructor(
@@ -28,6 +55,7 @@ export class MessageService {
     private readonly orgs: OrganizationService,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
+    private readonly attachments: MessageAttachments,
   ) {}
 
   /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
@@ -45,25 +73,32 @@ export class MessageService {
    * returns the stored message (`replayed`), a different text or thread under that id is a conflict.
    * The answer comes only after the transaction (message, version, index, audit) has committed.
    */
-  async send(ctx: RequestContext, threadId: string, input: Static<typeof MessageCreate>): Promise<{ message: Out; replayed: boolean }> {
+  async send(ctx: RequestContext, threadId: string, input: Static<typeof MessageCreate>, extras: SendExtras = {}): Promise<{ message: Out; replayed: boolean }> {
     const { thread } = await this.threads.require(ctx, threadId, 'messages.send');
     const id = input.id.toLowerCase();
     const hash = await this.contentHash(thread.key_id, input.body);
     const tokens = await this.searchTokens(thread.org_id, input.body);
     const at = new Date();
     const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1));
-    const seq = await this.store.insert({
-      id,
-      orgId: thread.org_id,
-      threadId: thread.id,
-      senderId: ctx.actor.userId,
-      senderRole: ctx.actor.role,
-      createdAt: at,
-      bodyCt,
-      contentHash: hash,
-      tokens,
-      audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
-    });
+    const link = extras.link ? { url: extras.link.url, title: extras.link.title } : null;
+    const linkCt = link ? await this.keyring.encrypt(thread.key_id, JSON.stringify(link), linkAad(thread.org_id, thread.id, id)) : null;
+    // The sender's uploads for this id become the message's attachments: read them while the message is written.
+    const [seq, attachments] = await Promise.all([
+      this.store.insert({
+        id,
+        orgId: thread.org_id,
+        threadId: thread.id,
+        senderId: ctx.actor.userId,
+        senderRole: ctx.actor.role,
+        createdAt: at,
+        bodyCt,
+        contentHash: hash,
+        tokens,
+        linkCt,
+        audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
+      }),
+      this.attachments.forMessages(ctx, thread, [{ id, threadId: thread.id, senderId: ctx.actor.userId, retracted: false }]),
+    ]);
     if (seq === null) {
       // The id exists: an idempotent retry (same sender, thread and text) gets the stored message.
       const again = await this.replayed(ctx, thread, id, hash);
@@ -86,8 +121,16 @@ export class MessageService {
         retractedAt: null,
         contentHash: hash.toString('hex'),
         receipts: [],
+        attachments: attachments.get(id) ?? [],
+        link,
       },
     };
+  }
+
+  /** The heads of messages with these ids in an organization (for modules that attach things to message ids). */
+  async heads(orgId: string, ids: string[]): Promise<MessageHead[]> {
+    const rows = await this.store.heads(orgId, [...new Set(ids.map((i) => i.toLowerCase()))]);
+    return rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null }));
   }
 
   private async replayed(ctx: RequestContext, thread: ThreadRecord, id: string, hash: Buffer): Promise<Out | undefined> {
@@ -107,6 +150,11 @@ export class MessageService {
 
   private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
     const staff = isStaffRole(ctx.actor.role);
+    const attachments = await this.attachments.forMessages(
+      ctx,
+      thread,
+      rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null })),
+    );
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,
@@ -122,6 +170,8 @@ export class MessageService {
         retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
         contentHash: r.content_hash.toString('hex'),
         receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
+        attachments: attachments.get(r.id) ?? [],
+        link: r.link_ct ? (JSON.parse(await this.keyring.decrypt(thread.key_id, r.link_ct, linkAad(r.org_id, r.thread_id, r.id))) as MessageLink) : null,
       })),
     );
   }
@@ -140,6 +190,13 @@ export class MessageService {
     await this.audit.recordFor(this.db, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } });
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  async get(ctx: RequestContext, threadId: string, messageId: string): Promise<Out> {
+    const { thread, row } = await this.requireMessage(ctx, threadId, messageId);
+    const [out] = await this.present(ctx, thread, [row]);
+    await this.audit.recordFor(this.db, ctx, { action: 'messages.get', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: thread.id } });
+    return out!;
   }
 
   /** A message the actor may see in a thread they may see; a retracted one is invisible to patients. */

@@ -9,6 +9,9 @@ import type { Actor } from '../../platform/http/context.js';
  *   organization enables staffSeeAllPatients); internal staff threads only when they are participants;
  * - admins run the organization (users, teams, patient registration and demographics) but read no messages;
  * - compliance reads and verifies the audit trail and nothing clinical;
+ * - the resource library (practice materials) is for providers, staff and admins: they browse, add and share;
+ *   its creator or an admin edits and archives an item; patients see a resource only once it is shared into
+ *   their thread (as a message), compliance not at all;
  * - nothing crosses organizations.
  */
 export type Action =
@@ -24,7 +27,11 @@ export type Action =
   | 'messages.edit'
   | 'messages.retract'
   | 'messages.versions'
-  | 'audit.read';
+  | 'audit.read'
+  | 'resources.read'
+  | 'resources.create'
+  | 'resources.manage'
+  | 'resources.share';
 
 /** What a service knows about the resource when it asks. */
 export interface Resource {
@@ -39,6 +46,8 @@ export interface Resource {
   /** The user who wrote the message. */
   senderId?: string;
   retracted?: boolean;
+  /** Who created it (library resources). */
+  createdBy?: string;
 }
 
 export interface OrgPolicySettings {
@@ -46,11 +55,14 @@ export interface OrgPolicySettings {
 }
 
 const CLINICAL: ReadonlySet<Role> = new Set(['provider', 'staff']);
+const LIBRARY: ReadonlySet<Role> = new Set(['admin', 'provider', 'staff']);
 
 export const isStaffRole = (role: Role): boolean => role !== 'patient';
 export const isClinical = (role: Role): boolean => CLINICAL.has(role);
 /** Internal staff threads are clinical coordination: providers and staff only (not admin, compliance, patients). */
 export const seesInternalThreads = (role: Role): boolean => isClinical(role);
+/** The resource library: practice materials for the people who run and give care (not patients, not compliance). */
+export const usesLibrary = (role: Role): boolean => LIBRARY.has(role);
 
 /** Which patients an actor may see: drives the WHERE clause of every list. */
 export type PatientScope = { kind: 'all' } | { kind: 'care_team'; userId: string } | { kind: 'self'; patientId: string } | { kind: 'none' };
@@ -110,5 +122,13 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
       return seesThread(actor, r, settings) && isStaffRole(actor.role);
     case 'audit.read':
       return actor.role === 'compliance';
+    case 'resources.read':
+    case 'resources.create':
+      return usesLibrary(actor.role);
+    case 'resources.manage':
+      return actor.role === 'admin' || (usesLibrary(actor.role) && r.createdBy === actor.userId);
+    case 'resources.share':
+      // Sharing also needs the thread (messages.send), which the service checks separately.
+      return usesLibrary(actor.role);
   }
 }
