@@ -83,7 +83,9 @@ export class HavenClient {
     const input = (args[0] ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
     const url = this.url(op, input.params);
     for (const [k, v] of Object.entries(input.query ?? {})) {
-      if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+      // Arrays repeat the parameter (?tag=a&tag=b).
+      if (Array.isArray(v)) for (const item of v as unknown[]) url.searchParams.append(k, String(item));
+      else if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     }
     const headers = this.requestHeaders(endpoint.method, 'application/json');
     if (op === 'auth.login' && this.deviceToken) headers['x-haven-device'] = this.deviceToken;
