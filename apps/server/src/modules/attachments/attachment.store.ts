@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import { Batcher } from '../../platform/db/batcher.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { AttachmentStatus, AttachmentsTable } from '../../platform/db/schema.js';
 
@@ -27,6 +28,14 @@ export type AttachmentRow = Omit<Selectable<AttachmentsTable>, 'scan_attempts' |
 
 /** An upload the orphan sweep looks at. */
 export type UnconfirmedRow = Pick<AttachmentRow, 'id' | 'org_id' | 'thread_id' | 'message_id' | 'patient_id' | 'uploader_id' | 'storage_key' | 'preview_storage_key' | 'created_at'>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface MessagesLookup {
+  orgId: string;
+  threadId: string;
+  messageIds: string[];
+}
 
 /** How long a scan claim holds before another node (or a retry) may take the attachment. */
 const SCAN_LEASE = '2 minutes';
@@ -82,16 +91,42 @@ export class AttachmentStore {
       .execute();
   }
 
-  /** Every attachment uploaded for some message ids of one thread (by anyone), oldest first: one query. */
+  /**
+   * Every attachment uploaded for some message ids of one thread (by anyone), oldest first. One query per call, and
+   * concurrent calls (every send asks for its message's attachments) share one query.
+   */
   async ofMessages(q: { orgId: string; threadId: string; messageIds: string[]; attachmentId?: string }): Promise<AttachmentRow[]> {
-    if (q.messageIds.length === 0) return [];
-    const res = await sql<AttachmentRow>`
-      SELECT ${COLUMNS}
-        FROM attachments
-       WHERE org_id = ${q.orgId} AND thread_id = ${q.threadId} AND message_id = ANY(${q.messageIds}::uuid[])
-         ${q.attachmentId ? sql`AND id = ${q.attachmentId}` : sql``}
-       ORDER BY created_at, id`.execute(this.db);
-    return res.rows;
+    // Not UUIDs: no such messages (and one malformed id must not fail the statement it would share with others).
+    const messageIds = [...new Set(q.messageIds)].filter((m) => UUID.test(m));
+    if (messageIds.length === 0) return [];
+    const rows = await this.lookups.submit({ orgId: q.orgId, threadId: q.threadId, messageIds });
+    return q.attachmentId ? rows.filter((r) => r.id === q.attachmentId) : rows;
+  }
+
+  private readonly lookups = new Batcher<MessagesLookup, AttachmentRow[]>((items) => this.ofMessagesMany(items), { maxBatch: 128, maxInFlight: 2 });
+
+  private async ofMessagesMany(items: MessagesLookup[]): Promise<AttachmentRow[][]> {
+    const ord: number[] = [];
+    const orgs: string[] = [];
+    const threads: string[] = [];
+    const messages: string[] = [];
+    items.forEach((item, n) => {
+      for (const m of item.messageIds) {
+        ord.push(n);
+        orgs.push(item.orgId);
+        threads.push(item.threadId);
+        messages.push(m);
+      }
+    });
+    const res = await sql<AttachmentRow & { ord: number }>`
+      SELECT i.ord, a.id, a.org_id, a.thread_id, a.message_id, a.patient_id, a.uploader_id, a.key_id, a.file_name_ct,
+             a.content_type, a.size::text AS size, a.content_hash, a.storage_key, a.preview_storage_key, a.status, a.created_at
+        FROM unnest(${ord}::int[], ${orgs}::uuid[], ${threads}::uuid[], ${messages}::uuid[]) AS i(ord, org_id, thread_id, message_id)
+        JOIN attachments a ON a.org_id = i.org_id AND a.thread_id = i.thread_id AND a.message_id = i.message_id
+       ORDER BY a.created_at, a.id`.execute(this.db);
+    const out: AttachmentRow[][] = items.map(() => []);
+    for (const { ord: n, ...row } of res.rows) out[n]!.push(row);
+    return out;
   }
 
   /** An upload by this person for this message with exactly these bytes (a retried copy), if there is one. */
