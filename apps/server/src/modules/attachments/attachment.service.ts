@@ -311,7 +311,7 @@ export class AttachmentService implements MessageAttachments {
           return head !== undefined && head.threadId === r.thread_id && head.senderId === r.uploader_id;
         };
         const linked = list.filter(isLinked);
-        await this.store.confirmLinks(linked.map((r) => r.id), now);
+        await this.store.confirmLinks(orgId, linked.map((r) => r.id), now);
         result.confirmed += linked.length;
         for (const r of list.filter((x) => !isLinked(x))) {
           try {
@@ -332,7 +332,7 @@ export class AttachmentService implements MessageAttachments {
     // Bytes first: if removing the row fails, the next sweep finds it again (deleting a missing object is no error).
     await this.files.discard({ storageKey: r.storage_key, previewStorageKey: r.preview_storage_key });
     return this.db.transaction().execute(async (tx) => {
-      const removed = await this.store.deleteOrphan(tx, r.id);
+      const removed = await this.store.deleteOrphan(tx, r.org_id, r.id);
       if (removed) {
         await this.audit.record(tx, {
           orgId: r.org_id,

@@ -154,14 +154,14 @@ export class AttachmentStore {
   }
 
   /** Marks uploads whose message exists: the sweep never looks at them again. */
-  async confirmLinks(ids: string[], at: Date): Promise<void> {
+  async confirmLinks(orgId: string, ids: string[], at: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.updateTable('attachments').set({ link_confirmed_at: at }).where('id', 'in', ids).where('link_confirmed_at', 'is', null).execute();
+    await this.db.updateTable('attachments').set({ link_confirmed_at: at }).where('org_id', '=', orgId).where('id', 'in', ids).where('link_confirmed_at', 'is', null).execute();
   }
 
   /** Removes an orphaned upload's row; false when it is gone already or was confirmed meanwhile. */
-  async deleteOrphan(tx: Queryable, id: string): Promise<boolean> {
-    const res = await tx.deleteFrom('attachments').where('id', '=', id).where('link_confirmed_at', 'is', null).executeTakeFirst();
+  async deleteOrphan(tx: Queryable, orgId: string, id: string): Promise<boolean> {
+    const res = await tx.deleteFrom('attachments').where('org_id', '=', orgId).where('id', '=', id).where('link_confirmed_at', 'is', null).executeTakeFirst();
     return Number(res.numDeletedRows) === 1;
   }
 

@@ -272,8 +272,10 @@ describe('sharing into a thread', () => {
     await p.provider.client.call('resources.archive', { params: { resourceId: r.id } });
     assert.deepEqual(Buffer.from((await p.patientA.client.downloadAttachment(t.id, id, copy.id)).bytes), bytes);
     assert.deepEqual((await p.nurse.client.call('messages.get', { params: { threadId: t.id, messageId: id } })).attachments, [copy]);
-    // An archived resource cannot be shared again.
+    // An archived resource cannot be shared again; a retry of the share made before still answers that share.
     await rejects(p.provider.client.call('resources.share', { params: { threadId: t.id, resourceId: r.id }, body: { id: uuid() } }), 404, 'not_found');
+    const retried = await p.provider.client.call('resources.share', { params: { threadId: t.id, resourceId: r.id }, body: { id, text: 'Here is the plan we discussed' } });
+    assert.deepEqual([retried.id, retried.attachments], [id, [copy]]);
   });
 
   test('an image resource keeps its preview in the copy', async () => {
