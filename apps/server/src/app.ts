@@ -54,6 +54,10 @@ import websocket from '@fastify/websocket';
 import { ObservationStore } from './modules/observations/observation.store.js';
 import { ObservationService } from './modules/observations/observation.service.js';
 import { observationHandlers } from './modules/observations/observation.routes.js';
+import { ResourceStore } from './modules/resources/resource.store.js';
+import { ResourceService } from './modules/resources/resource.service.js';
+import { resourceHandlers } from './modules/resources/resource.routes.js';
+import { SecureFiles } from './platform/files/secure-files.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -72,6 +76,7 @@ export interface Services {
   events: EventService;
   eventStore: EventStore;
   observations: ObservationService;
+  resources: ResourceService;
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -88,16 +93,27 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
   const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
   const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit, outbox);
-  const messages = new MessageService(db, new MessageStore(db, audit, outbox), threads, orgs, keyring, audit, outbox);
+  // Messages show their attachments and attachments follow their messages: each module sees the other through a
+  // narrow interface. The message service gets the attachment lookup as a function bound below, so neither
+  // constructor needs the other's instance first.
+  const messages = new MessageService(db, new MessageStore(db, audit, outbox), threads, orgs, keyring, audit, outbox, {
+    forMessages: (ctx, thread, heads) => attachments.forMessages(ctx, thread, heads),
+    forDelivery: (heads) => attachments.forDelivery(heads),
+  });
   const events = new EventService(eventStore, auth, threads, messages);
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
-  const attachments = new AttachmentService(db, new AttachmentStore(db), threads, keyring, audit, createObjectStorage(config), createMalwareScanner(config), {
+  // One pipeline for every stored file (attachments, library files): checks, cleaning, encryption, storage.
+  const files = new SecureFiles(createObjectStorage(config), {
     maxBytes: config.attachmentMaxBytes,
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
+  const attachments = new AttachmentService(db, new AttachmentStore(db), threads, messages, keyring, audit, files, createMalwareScanner(config), {
+    orphanAfterMs: Math.round(config.attachmentOrphanHours * 3_600_000),
+  });
+  const resources = new ResourceService(db, new ResourceStore(db), threads, messages, attachments, keyring, audit, files);
   const observations = new ObservationService(db, new ObservationStore(db), patients, users, threads, messages, attachments, keyring, audit);
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, observations, outbox, events, eventStore };
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore };
 }
 
 export interface AppOptions {
@@ -190,6 +206,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
     ...observationHandlers(services.observations),
+    ...resourceHandlers(services.resources),
     ...auditHandlers(services.audit, db),
     ...eventHandlers(services.events),
   };
@@ -215,9 +232,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     await relay.stop();
   });
   app.addHook('onClose', async () => bus.close());
-  // Malware scans of quarantined uploads run in the background while the app is up.
-  services.attachments.startBackgroundScans(opts.logger);
-  app.addHook('onClose', async () => services.attachments.stopBackgroundScans());
+  // Malware scans of quarantined uploads and the orphaned-upload sweep run in the background while the app is up.
+  services.attachments.startBackgroundJobs(opts.logger);
+  app.addHook('onClose', async () => services.attachments.stopBackgroundJobs());
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -19,6 +19,8 @@ Usage: haven <command> [options]
   demo seed                     create the demo practice (not in production mode)
   audit verify [--org SLUG]     verify every organization's audit chain and signed checkpoints
   keys rotate-org --org SLUG    rotate an organization key (re-wraps data keys; no data re-encrypted)
+  attachments purge-orphans [--older-than-hours N]
+                                delete uploads whose message never arrived (default: ATTACHMENT_ORPHAN_HOURS, 24)
 
 Configuration comes from the environment (see README): DATABASE_URL, DATA_DIR, PORT, HOST, HAVEN_ENV, ...`;
 
@@ -55,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       'admin-name': { type: 'string' },
       role: { type: 'string' },
       email: { type: 'string' },
+      'older-than-hours': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -167,6 +170,17 @@ async function main(argv: string[]): Promise<number> {
       await rt.db.transaction().execute((tx) => rt.services.audit.record(tx, { orgId: id, action: 'keys.rotate', resourceType: 'org_key', resourceId: String(r.version), details: { rewrapped: r.rewrapped, via: 'cli' } }));
       process.stdout.write(`Organization key is now version ${r.version}; ${r.rewrapped} data keys re-wrapped.\n`);
       return 0;
+    });
+  }
+  if (cmd === 'attachments' && sub === 'purge-orphans') {
+    const raw = values['older-than-hours'];
+    const hours = raw === undefined ? config.attachmentOrphanHours : Number(raw);
+    if (!Number.isFinite(hours) || hours < 0 || (raw !== undefined && raw.trim() === '')) throw new ConfigError('--older-than-hours must be a number of hours (0 or more)');
+    if (hours === 0 && raw === undefined) throw new ConfigError('ATTACHMENT_ORPHAN_HOURS is 0 (purging is off); pass --older-than-hours to purge anyway');
+    return withRuntime(config, async (rt) => {
+      const r = await rt.services.attachments.purgeOrphans(hours * 3_600_000);
+      process.stdout.write(`Purged ${r.purged} orphaned upload(s) older than ${hours} h; ${r.confirmed} upload(s) found linked to their message${r.failed ? `; ${r.failed} could not be deleted now (run again)` : ''}.\n`);
+      return r.failed > 0 ? 1 : 0;
     });
   }
   process.stderr.write(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}\n`);

@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import sharp from 'sharp';
-import { endpoints, HavenApiError, HavenClient, type Attachment, type Thread, type Message } from '@haven/api';
+import { endpoints, HavenApiError, HavenClient, type Attachment, type Message, type Resource, type Thread } from '@haven/api';
 import {
   addPatient,
   addStaff,
@@ -111,6 +111,8 @@ threads.get:internal             401   404   404   ok    ok    404   404   404  
 
 messages.create                  401   ok    404   ok    ok    404   404   404   401   404   404   404
 messages.create:internal         401   404   404   ok    ok    404   404   404   401   404   404   404
+messages.get                     401   ok    404   ok    ok    404   404   404   401   404   404   404
+messages.get:retracted           401   404   404   ok    ok    404   404   404   401   404   404   404
 messages.list                    401   ok    404   ok    ok    404   404   404   401   404   404   404
 messages.list:internal           401   404   404   ok    ok    404   404   404   401   404   404   404
 messages.edit                    401   403   404   403   ok    404   404   404   401   404   404   404
@@ -131,6 +133,17 @@ observations.import              401   ok    404   ok    ok    404   ok    404  
 observations.create              401   ok    404   ok    ok    404   ok    404   401   404   404   404
 observations.list                401   ok    404   ok    ok    404   403   404   401   404   404   404
 observations.chart.share         401   403   404   ok    ok    404   403   404   401   404   404   404
+resources.create                 401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+resources.create:link            401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+resources.list                   401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+resources.get                    401   403   403   ok    ok    ok    ok    403   401   404   404   403
+resources.update                 401   403   403   403   ok    403   ok    403   401   404   404   403
+resources.archive                401   403   403   403   ok    403   ok    403   401   404   404   403
+resources.upload                 401   403   403   403   ok    403   ok    403   401   404   404   403
+resources.download               401   403   403   ok    ok    ok    ok    403   401   404   404   403
+resources.share                  401   403   403   ok    ok    404   404   403   401   404   404   403
+resources.share:link             401   403   403   ok    ok    404   404   403   401   404   404   403
+resources.share:internal         401   403   403   ok    ok    404   404   403   401   404   404   403
 
 audit.list                       401   403   403   403   403   403   403   ok    401   403   403   403
 audit.verify                     401   403   403   403   403   403   403   ok    401   403   403   403
@@ -168,6 +181,14 @@ events.ticket                    401   ok    ok    ok    ok    ok    ok    ok   
 //   lack on a record they see); compliance does not see the record (404). chart.share shares a heart rate chart of
 //   patient A into thread A under a fresh message id: clinical staff only (patient A and the admin see the record
 //   but lack the capability: 403).
+// - messages.get names the provider's message in thread A; :retracted a fresh provider message, retracted (patients
+//   do not see retracted messages: 404 like a missing one).
+// - resources.*: the library is for admins, providers and staff (patients and compliance: 403, role-level, before
+//   any id is looked at). get/download/share name a file resource the provider added to org A's library (org B
+//   callers: 404); update/archive/upload a fresh one per cell, which only its creator (the provider) or an admin may
+//   change (others who see it: 403). resources.create acts in the caller's own organization (org B admins and
+//   providers: ok). share goes into thread A (:internal the provider–nurse thread), fresh message id per cell: the
+//   library role is not enough, the caller must be able to write in the thread (admins, other care teams: 404).
 
 interface Row {
   key: string;
@@ -367,6 +388,18 @@ let observationA: Promise<unknown> | undefined;
 const sharedObservation = () =>
   (observationA ??= w.A.provider.client.call('observations.import', { params: { patientId: w.A.patientA.id }, body: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: heartRate('matrix-shared') }] } }));
 const chartRequest = (threadId: string) => ({ threadId, messageId: uuid(), metric: 'heart_rate' as const, from: new Date(Date.now() - 7 * 86_400_000).toISOString(), to: new Date().toISOString() });
+/** A file resource the provider added to org A's library, with its bytes; created once. */
+let resourceA: Promise<Resource> | undefined;
+let sharedLink: Promise<Resource> | undefined;
+const sharedResource = (): Promise<Resource> =>
+  (resourceA ??= (async () => {
+    const r = await w.A.provider.client.call('resources.create', { body: { kind: 'file', title: 'Matrix exercise sheet', tags: ['matrix'] } });
+    return w.A.provider.client.uploadResourceFile(r.id, { data: Buffer.from('Breathe in for four, out for six.\n'), fileName: 'breathing.txt', contentType: 'text/plain' });
+  })());
+
+/** A fresh org A resource added by the provider (a file resource without its bytes yet, or a link). */
+const freshResource = (kind: 'file' | 'link') =>
+  w.A.provider.client.call('resources.create', { body: kind === 'file' ? { kind, title: `Fresh ${uniq()}` } : { kind, title: `Fresh ${uniq()}`, url: 'https://example.org/fresh' } });
 
 const send = (a: SignedIn, threadId: string, body: string) =>
   w.members[a].client.call('messages.create', { params: { threadId }, body: { id: uuid(), body } });
@@ -498,6 +531,12 @@ const REQUESTS: Record<string, Request> = {
   // messages
   'messages.create': (a) => attempt(client(a).call('messages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix message' } })),
   'messages.create:internal': (a) => attempt(client(a).call('messages.create', { params: { threadId: w.internal.id }, body: { id: uuid(), body: 'matrix message' } })),
+  'messages.get': (a) => attempt(client(a).call('messages.get', { params: { threadId: w.threadA.id, messageId: w.msgProvider.id } })),
+  'messages.get:retracted': async (a) => {
+    const m = await send('provider', w.threadA.id, 'matrix: retracted before anyone reads it');
+    await w.A.provider.client.call('messages.retract', { params: { threadId: w.threadA.id, messageId: m.id }, body: {} });
+    return attempt(client(a).call('messages.get', { params: { threadId: w.threadA.id, messageId: m.id } }));
+  },
   'messages.list': (a) => attempt(client(a).call('messages.list', { params: { threadId: w.threadA.id } })),
   'messages.list:internal': (a) => attempt(client(a).call('messages.list', { params: { threadId: w.internal.id } })),
   'messages.edit': async (a) => {
@@ -552,6 +591,32 @@ const REQUESTS: Record<string, Request> = {
     await sharedObservation();
     return attempt(client(a).call('observations.chart.share', { params: { patientId: w.A.patientA.id }, body: chartRequest(w.threadA.id) }));
   },
+  // resource library
+  'resources.create': (a) => attempt(client(a).call('resources.create', { body: { kind: 'file', title: `Leaflet ${uniq()}`, tags: ['matrix'] } })),
+  'resources.create:link': (a) => attempt(client(a).call('resources.create', { body: { kind: 'link', title: `Link ${uniq()}`, url: 'https://example.org/exercise' } })),
+  'resources.list': (a) => attempt(client(a).call('resources.list', { query: { q: 'leaflet', limit: 5 } })),
+  'resources.get': async (a) => attempt(client(a).call('resources.get', { params: { resourceId: (await sharedResource()).id } })),
+  'resources.update': async (a) => {
+    const r = await freshResource('file');
+    return attempt(client(a).call('resources.update', { params: { resourceId: r.id }, body: { title: 'Renamed leaflet', tags: ['renamed'] } }));
+  },
+  'resources.archive': async (a) => {
+    const r = await freshResource('link');
+    return attempt(client(a).call('resources.archive', { params: { resourceId: r.id } }));
+  },
+  'resources.upload': async (a) => {
+    const r = await freshResource('file');
+    return attempt(client(a).uploadResourceFile(r.id, { data: Buffer.from('matrix exercise sheet\n'), fileName: 'sheet.txt', contentType: 'text/plain' }));
+  },
+  'resources.download': async (a) => attempt(client(a).downloadResourceFile((await sharedResource()).id)),
+  'resources.share': async (a) =>
+    attempt(client(a).call('resources.share', { params: { threadId: w.threadA.id, resourceId: (await sharedResource()).id }, body: { id: uuid(), text: 'matrix: a leaflet for you' } })),
+  'resources.share:link': async (a) => {
+    const link = (sharedLink ??= w.A.provider.client.call('resources.create', { body: { kind: 'link', title: 'Matrix link', url: 'https://example.org/breathing' } }));
+    return attempt(client(a).call('resources.share', { params: { threadId: w.threadA.id, resourceId: (await link).id }, body: { id: uuid() } }));
+  },
+  'resources.share:internal': async (a) =>
+    attempt(client(a).call('resources.share', { params: { threadId: w.internal.id, resourceId: (await sharedResource()).id }, body: { id: uuid() } })),
 
   // audit
   'audit.list': (a) => attempt(client(a).call('audit.list', { query: { limit: 5 } })),
@@ -602,7 +667,7 @@ const SEES_PATIENTS: Record<Exclude<Live, 'compliance'>, FixturePatient[]> = {
   orgBPatient: ['B.patientA'],
 };
 
-async function idsIn(table: 'users' | 'threads' | 'messages' | 'departments' | 'care_teams' | 'audit_events', orgId: string): Promise<Set<string>> {
+async function idsIn(table: 'users' | 'threads' | 'messages' | 'departments' | 'care_teams' | 'audit_events' | 'resources', orgId: string): Promise<Set<string>> {
   const res = await w.server.sql<{ id: string }>(`select id from ${table} where org_id = $1`, [orgId]);
   return new Set(res.rows.map((r) => r.id));
 }
@@ -696,6 +761,26 @@ describe('lists show what the caller may see, and nothing of another organizatio
           if (leaked(ids, o.users).length) problems.push(`${a}: users.list leaks the other organization`);
           if (users.items.some((u) => u.role === 'patient')) problems.push(`${a}: users.list lists patients`);
         }
+      }),
+    );
+    assert.deepEqual(problems, []);
+  });
+
+  test("resources.list: the caller's own organization's library only", async () => {
+    const [a, b] = await Promise.all([
+      sharedResource(),
+      w.B.provider.client.call('resources.create', { body: { kind: 'link', title: 'Org B matrix link', url: 'https://example.org/b', tags: ['matrix'] } }),
+    ]);
+    const [aIds, bIds] = await Promise.all([idsIn('resources', w.A.orgId), idsIn('resources', w.B.orgId)]);
+    const problems: string[] = [];
+    await Promise.all(
+      (['nurse', 'provider', 'otherProvider', 'admin', 'orgBAdmin', 'orgBProvider'] as const).map(async (who) => {
+        const { items } = await client(who).call('resources.list', { query: { tag: ['matrix'], limit: 200 } });
+        const ids = items.map((r) => r.id);
+        const own = isOrgB(who) ? b.id : a.id;
+        if (!ids.includes(own)) problems.push(`${who} does not find its organization's resource`);
+        const foreign = leaked(ids, isOrgB(who) ? aIds : bIds);
+        if (foreign.length) problems.push(`${who} lists ${foreign.length} resource(s) of the other organization`);
       }),
     );
     assert.deepEqual(problems, []);
@@ -872,6 +957,15 @@ describe('forged ids', () => {
       ['careTeams.members.add userId', () => A.admin.client.call('careTeams.members.add', { params: { id: teamForAdd.id }, body: { userId: B.provider.id } }), () => A.admin.client.call('careTeams.members.add', { params: { id: teamForAdd.id }, body: { userId: r() } })],
       ['users.create departmentId', () => bAdmin.call('users.create', { body: { role: 'staff', email: `x.${uniq()}@b.test`, name: 'x', departmentId: A.dept.id } }), () => bAdmin.call('users.create', { body: { role: 'staff', email: `x.${uniq()}@b.test`, name: 'x', departmentId: r() } })],
       ['users.update departmentId', () => A.admin.client.call('users.update', { params: { id: staffForB.id }, body: { departmentId: B.dept.id } }), () => A.admin.client.call('users.update', { params: { id: staffForB.id }, body: { departmentId: r() } })],
+      ['resources.get (other org)', async () => client('orgBProvider').call('resources.get', { params: { resourceId: (await sharedResource()).id } }), () => client('orgBProvider').call('resources.get', { params: { resourceId: r() } })],
+      ['resources.update (other org)', async () => bAdmin.call('resources.update', { params: { resourceId: (await sharedResource()).id }, body: { title: 'x' } }), () => bAdmin.call('resources.update', { params: { resourceId: r() }, body: { title: 'x' } })],
+      ['resources.archive (other org)', async () => bAdmin.call('resources.archive', { params: { resourceId: (await sharedResource()).id } }), () => bAdmin.call('resources.archive', { params: { resourceId: r() } })],
+      ['resources.download (other org)', async () => client('orgBProvider').downloadResourceFile((await sharedResource()).id), () => client('orgBProvider').downloadResourceFile(r())],
+      ['resources.share (thread)', async () => other.call('resources.share', { params: { threadId: tA, resourceId: (await sharedResource()).id }, body: { id: r() } }), async () => other.call('resources.share', { params: { threadId: r(), resourceId: (await sharedResource()).id }, body: { id: r() } })],
+      ['resources.share (resource of another org)', async () => client('orgBProvider').call('resources.share', { params: { threadId: w.bThread.id, resourceId: (await sharedResource()).id }, body: { id: r() } }), () => client('orgBProvider').call('resources.share', { params: { threadId: w.bThread.id, resourceId: r() }, body: { id: r() } })],
+      ['messages.get', () => other.call('messages.get', { params: { threadId: tA, messageId: mP } }), () => other.call('messages.get', { params: { threadId: r(), messageId: r() } })],
+      ['messages.get (retracted, patient)', () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: retracted.id } }), () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: r() } })],
+      ['messages.get (message of another thread)', () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: w.msgB.id } }), () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: r() } })],
       ['messages.search threadId', () => other.call('messages.search', { body: { query: WORD, threadId: tA } }), () => other.call('messages.search', { body: { query: WORD, threadId: r() } })],
       ['messages.search patientId', () => other.call('messages.search', { body: { query: WORD, patientId: A.patientA.id } }), () => other.call('messages.search', { body: { query: WORD, patientId: r() } })],
       ['observations.list', () => other.call('observations.list', { params: { patientId: A.patientA.id } }), () => other.call('observations.list', { params: { patientId: r() } })],
@@ -1007,6 +1101,15 @@ describe('mass assignment', () => {
         base: () => ({ phone: '+1 555 0100' }),
         extras: ['role', 'orgId', 'organizationId', 'id', 'createdAt', 'email', 'status'],
         control: (body) => admin.call('patients.update', { params: { id: A.patientA.id }, body: body as never }),
+      },
+      {
+        label: 'resources.create',
+        token: A.provider.client.token!,
+        method: 'POST',
+        path: '/resources',
+        base: () => ({ kind: 'link', title: 'Mass link', url: 'https://example.org/mass' }),
+        extras: ['orgId', 'organizationId', 'id', 'createdAt', 'createdBy', 'status', 'role'],
+        control: (body) => A.provider.client.call('resources.create', { body: body as never }),
       },
       {
         label: 'users.update',

@@ -64,6 +64,8 @@ const K = {
   tooLarge: canary('too-large'),
   mediaType: canary('media-type'),
   tamperedBody: canary('tampered-body'),
+  shareText: canary('share-text'),
+  shareConflictText: canary('share-conflict-text'),
 } satisfies Record<string, string>;
 /** Tokens and secrets issued by the server, added as they appear. */
 const issued: Record<string, string> = {};
@@ -185,6 +187,12 @@ before(async () => {
   await provider.call('messages.search', { body: { query: K.searchQuery } });
   const internal = await provider.call('threads.create', { body: { kind: 'internal', subject: K.internalSubject, participantIds: [p.nurse.id] } });
   await nurse.call('messages.create', { params: { threadId: internal.id }, body: { id: uuid(), body: K.internalBody } });
+  // A resource shared into the thread with a text of its own (a message body), then the same id with another text.
+  const leaflet = await provider.call('resources.create', { body: { kind: 'link', title: 'Leaflet', url: 'https://example.org/leaflet' } });
+  const shareId = uuid();
+  await provider.call('resources.share', { params: { threadId: thread.id, resourceId: leaflet.id }, body: { id: shareId, text: K.shareText } });
+  await rejects(provider.call('resources.share', { params: { threadId: thread.id, resourceId: leaflet.id }, body: { id: shareId, text: K.shareConflictText } }), 409, 'idempotency_conflict');
+  await provider.call('messages.get', { params: { threadId: thread.id, messageId: shareId } });
 
   // Refused requests: 401, 403, 404, 409, 400 (cursor in the query string).
   await rejects(sdk(K.bogusBearer).call('threads.list'), 401, 'unauthenticated');

@@ -167,4 +167,31 @@ describe('HTTP surface', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /swagger/i);
   });
+
+  test('raw uploads are documented as a binary request body (application/octet-stream), JSON bodies as JSON', async () => {
+    interface Media { schema?: { type?: string; format?: string; contentMediaType?: string } }
+    interface Operation { operationId: string; requestBody?: { required?: boolean; description?: string; content: Record<string, Media> }; parameters?: { in: string; name: string }[]; responses: Record<string, { content?: Record<string, Media> }> }
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+    const ops = new Map(Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((m) => [m.operationId, m] as const)));
+    // Every operation the contract marks `binary: 'request'`, not a hand-picked list.
+    const uploads = Object.entries(endpoints).filter(([, e]) => 'binary' in e && e.binary === 'request').map(([op]) => op);
+    assert.deepEqual(uploads.sort(), ['attachments.upload', 'resources.upload']);
+    for (const op of uploads) {
+      const body = ops.get(op)?.requestBody;
+      assert.ok(body, `${op} documents its request body`);
+      assert.equal(body.required, true);
+      assert.deepEqual(Object.keys(body.content), ['application/octet-stream'], op);
+      assert.equal(body.content['application/octet-stream']!.schema?.type, 'string');
+      assert.equal(body.content['application/octet-stream']!.schema?.format, 'binary');
+      assert.match(body.description ?? '', /raw bytes/);
+      const headers = (ops.get(op)!.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+      assert.ok(headers.includes('x-haven-filename') && headers.includes('content-type'), `${op} documents its headers`);
+    }
+    // JSON operations keep their JSON bodies; binary answers are documented by media type.
+    assert.deepEqual(Object.keys(ops.get('messages.create')!.requestBody!.content), ['application/json']);
+    assert.deepEqual(Object.keys(ops.get('resources.share')!.requestBody!.content), ['application/json']);
+    assert.equal(ops.get('attachments.download')!.responses['200']!.content!['application/octet-stream']!.schema?.format, 'binary');
+    assert.equal(ops.get('attachments.preview')!.responses['200']!.content!['image/webp']!.schema?.format, 'binary');
+    assert.equal(ops.get('messages.list')!.requestBody, undefined);
+  });
 });

@@ -28,6 +28,17 @@ export type Attachment = Static<typeof Attachment>;
 
 export const AttachmentList = Type.Object({ items: Type.Array(Attachment) });
 
+/** An attachment as it appears inside a message (metadata only; the bytes come from attachments.download). */
+export const AttachmentSummary = Type.Object({
+  id: Uuid,
+  fileName: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer(),
+  status: AttachmentStatus,
+  hasPreview: Type.Boolean(),
+});
+export type AttachmentSummary = Static<typeof AttachmentSummary>;
+
 export const AttachmentUploadHeaders = Type.Object({
   'content-type': Type.String({ maxLength: 200, description: 'Declared type of the file; must match the bytes' }),
   'x-haven-filename': Type.Optional(Type.String({ maxLength: 2000, description: 'File name, percent-encoded (UTF-8)' })),

@@ -2,6 +2,7 @@ import { EventStream, type EventStreamOptions } from './event-stream.js';
 import type { Static, TSchema } from 'typebox';
 import type { Problem } from './common.js';
 import type { Attachment } from './attachments.js';
+import type { Resource } from './resources.js';
 import { endpoints, type Endpoints, type JsonOperationId, type OperationId } from './endpoints.js';
 
 type S<T> = T extends TSchema ? Static<T> : never;
@@ -93,7 +94,9 @@ export class HavenClient {
     const input = (args[0] ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
     const url = this.url(op, input.params);
     for (const [k, v] of Object.entries(input.query ?? {})) {
-      if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+      // Arrays repeat the parameter (?tag=a&tag=b).
+      if (Array.isArray(v)) for (const item of v as unknown[]) url.searchParams.append(k, String(item));
+      else if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     }
     const headers = this.requestHeaders(endpoint.method, 'application/json');
     if (op === 'auth.login' && this.deviceToken) headers['x-haven-device'] = this.deviceToken;
@@ -120,25 +123,44 @@ export class HavenClient {
    * Uploads a file for a message (before or after sending it, with the message's client-generated id).
    * A stream body is sent chunked; the server stops reading it at the size limit (413).
    */
-  async uploadAttachment(threadId: string, messageId: string, file: AttachmentUpload): Promise<Attachment> {
-    const endpoint = endpoints['attachments.upload'];
+  uploadAttachment(threadId: string, messageId: string, file: AttachmentUpload): Promise<Attachment> {
+    return this.sendFile('attachments.upload', { threadId, messageId }, file) as Promise<Attachment>;
+  }
+
+  /** Downloads an attachment (`content`) or its image preview (`preview`). */
+  downloadAttachment(threadId: string, messageId: string, attachmentId: string, variant: 'content' | 'preview' = 'content'): Promise<DownloadedFile> {
+    return this.fetchFile(variant === 'content' ? 'attachments.download' : 'attachments.preview', { threadId, messageId, attachmentId });
+  }
+
+  /** Uploads (or replaces) the bytes of a file resource of the library. */
+  uploadResourceFile(resourceId: string, file: AttachmentUpload): Promise<Resource> {
+    return this.sendFile('resources.upload', { resourceId }, file) as Promise<Resource>;
+  }
+
+  /** Downloads the bytes of a file resource of the library. */
+  downloadResourceFile(resourceId: string): Promise<DownloadedFile> {
+    return this.fetchFile('resources.download', { resourceId });
+  }
+
+  /** Sends a file as the raw request body of a `binary: 'request'` operation. */
+  private async sendFile(op: 'attachments.upload' | 'resources.upload', params: Record<string, string>, file: AttachmentUpload): Promise<unknown> {
+    const endpoint = endpoints[op];
     const headers = this.requestHeaders(endpoint.method, 'application/json');
     headers['content-type'] = file.contentType;
     headers['x-haven-filename'] = encodeURIComponent(file.fileName);
     const streamed = typeof ReadableStream !== 'undefined' && file.data instanceof ReadableStream;
     const init: RequestInit & { duplex?: 'half' } = { method: endpoint.method, headers, body: file.data as BodyInit };
     if (streamed) init.duplex = 'half';
-    const res = await this.fetchImpl(this.url('attachments.upload', { threadId, messageId }), init);
+    const res = await this.fetchImpl(this.url(op, params), init);
     const text = await res.text();
     const data: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) throw problemError(res, data);
-    return data as Attachment;
+    return data;
   }
 
-  /** Downloads an attachment (`content`) or its image preview (`preview`). */
-  async downloadAttachment(threadId: string, messageId: string, attachmentId: string, variant: 'content' | 'preview' = 'content'): Promise<DownloadedFile> {
-    const op = variant === 'content' ? 'attachments.download' : 'attachments.preview';
-    const res = await this.fetchImpl(this.url(op, { threadId, messageId, attachmentId }), { method: 'GET', headers: this.requestHeaders('GET', '*/*') });
+  /** Fetches the answer of a `binary: 'response'` operation. */
+  private async fetchFile(op: 'attachments.download' | 'attachments.preview' | 'resources.download', params: Record<string, string>): Promise<DownloadedFile> {
+    const res = await this.fetchImpl(this.url(op, params), { method: 'GET', headers: this.requestHeaders('GET', '*/*') });
     if (!res.ok) {
       const text = await res.text();
       throw problemError(res, text ? (JSON.parse(text) as unknown) : undefined);

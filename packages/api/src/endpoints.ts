@@ -41,6 +41,7 @@ import {
   ObservationImportResult,
   ObservationListQuery,
 } from './observations.js';
+import { Resource, ResourceCreate, ResourceListQuery, ResourceParams, ResourceShare, ResourceShareParams, ResourceUpdate } from './resources.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -67,7 +68,8 @@ export interface EndpointDef {
   response: TSchema;
   /**
    * Raw bytes instead of JSON. `request`: the request body is the file itself, streamed to the handler unparsed
-   * (its Content-Type is the file's declared type). `response`: the answer is a file; `response` only documents it.
+   * (its Content-Type is the file's declared type; documented as application/octet-stream, binary). `response`: the
+   * answer is a file; `response` only documents it.
    */
   binary?: 'request' | 'response';
   /** Media type of a binary response, for the OpenAPI document. */
@@ -126,6 +128,7 @@ export const endpoints = {
   'threads.list': def({ method: 'GET', path: '/threads', summary: 'Threads the caller may see, most recent first', tag: 'messages', auth: 'session', query: ThreadListQuery, status: 200, response: Page(Thread) }),
   'threads.get': def({ method: 'GET', path: '/threads/:threadId', summary: 'A thread', tag: 'messages', auth: 'session', params: ThreadParams, status: 200, response: Thread }),
   'messages.create': def({ method: 'POST', path: '/threads/:threadId/messages', summary: 'Send a message (idempotent by client-supplied id)', tag: 'messages', auth: 'session', params: ThreadParams, body: MessageCreate, status: 201, response: Message }),
+  'messages.get': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId', summary: 'One message of a thread', tag: 'messages', auth: 'session', params: MessageParams, status: 200, response: Message }),
   'messages.list': def({ method: 'GET', path: '/threads/:threadId/messages', summary: 'Thread history: newest first, `before` for older pages, `after` for newer ones', tag: 'messages', auth: 'session', params: ThreadParams, query: MessageListQuery, status: 200, response: MessagePage }),
   'messages.edit': def({ method: 'PATCH', path: '/threads/:threadId/messages/:messageId', summary: 'Edit your message (earlier versions are kept)', tag: 'messages', auth: 'session', params: MessageParams, body: MessageEdit, status: 200, response: Message }),
   'messages.retract': def({ method: 'POST', path: '/threads/:threadId/messages/:messageId/retract', summary: 'Retract a staff message: hidden from the patient, kept for the record', tag: 'messages', auth: 'session', params: MessageParams, body: MessageRetract, status: 200, response: Message }),
@@ -144,6 +147,15 @@ export const endpoints = {
   'observations.create': def({ method: 'POST', path: '/patients/:patientId/observations', summary: 'Add one observation (idempotent by client-supplied id)', tag: 'observations', auth: 'session', params: PatientParams, body: ObservationCreate, status: 201, response: Observation }),
   'observations.list': def({ method: 'GET', path: '/patients/:patientId/observations', summary: "A patient's recent observations per metric, with derived signals (context panel)", tag: 'observations', auth: 'session', params: PatientParams, query: ObservationListQuery, status: 200, response: ObservationContext }),
   'observations.chart.share': def({ method: 'POST', path: '/patients/:patientId/observations/charts', summary: "Share a chart of one metric over a period into a thread of the patient, as a PNG attachment of a new message (idempotent by client-supplied message id)", tag: 'observations', auth: 'session', params: PatientParams, body: ObservationChartShare, status: 201, response: ObservationChartShareResult }),
+  // resource library
+  'resources.create': def({ method: 'POST', path: '/resources', summary: 'Add a resource to the library (a link, or a file: upload its bytes next with resources.upload)', tag: 'resources', auth: 'session', body: ResourceCreate, status: 201, response: Resource }),
+  'resources.list': def({ method: 'GET', path: '/resources', summary: 'Search the library: words in title, description or tags, tag filter; newest first', tag: 'resources', auth: 'session', query: ResourceListQuery, status: 200, response: Page(Resource) }),
+  'resources.get': def({ method: 'GET', path: '/resources/:resourceId', summary: 'A resource of the library', tag: 'resources', auth: 'session', params: ResourceParams, status: 200, response: Resource }),
+  'resources.update': def({ method: 'PATCH', path: '/resources/:resourceId', summary: 'Edit a resource (its creator or an admin); shares already made do not change', tag: 'resources', auth: 'session', params: ResourceParams, body: ResourceUpdate, status: 200, response: Resource }),
+  'resources.archive': def({ method: 'POST', path: '/resources/:resourceId/archive', summary: 'Remove a resource from the library (its creator or an admin); shares already made stay', tag: 'resources', auth: 'session', params: ResourceParams, status: 200, response: Ok }),
+  'resources.upload': def({ method: 'PUT', path: '/resources/:resourceId/file', summary: "Upload (or replace) a file resource's bytes (raw bytes as the body)", tag: 'resources', auth: 'session', params: ResourceParams, headers: AttachmentUploadHeaders, binary: 'request', status: 200, response: Resource }),
+  'resources.download': def({ method: 'GET', path: '/resources/:resourceId/file', summary: "Download a file resource's bytes (Content-Disposition: attachment)", tag: 'resources', auth: 'session', params: ResourceParams, binary: 'response', produces: 'application/octet-stream', status: 200, response: BinaryContent }),
+  'resources.share': def({ method: 'POST', path: '/threads/:threadId/resources/:resourceId/share', summary: 'Share a resource into a thread as a message (a copy of the file, or the link); idempotent by client-supplied id', tag: 'resources', auth: 'session', params: ResourceShareParams, body: ResourceShare, status: 201, response: Message }),
 
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),

@@ -8,5 +8,6 @@ export * from './attachments.js';
 export * from './events.js';
 export * from './event-stream.js';
 export * from './observations.js';
+export * from './resources.js';
 export * from './endpoints.js';
 export * from './client.js';

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Cursor, Limit, Timestamp, Uuid } from './common.js';
 import { Topic } from './organization.js';
+import { AttachmentSummary } from './attachments.js';
 
 export const ThreadKind = Type.Union([Type.Literal('patient'), Type.Literal('internal')]);
 
@@ -57,6 +58,13 @@ export const Receipt = Type.Object({
   readAt: Type.Union([Timestamp, Type.Null()]),
 });
 
+/** A link shared from the resource library: apps show it as text (title and URL) and never fetch it on their own. */
+export const MessageLink = Type.Object({
+  url: Type.String({ description: 'An http or https URL, normalized' }),
+  title: Type.String(),
+});
+export type MessageLink = Static<typeof MessageLink>;
+
 export const Message = Type.Object({
   id: Uuid,
   threadId: Uuid,
@@ -71,6 +79,8 @@ export const Message = Type.Object({
   retractedAt: Type.Union([Timestamp, Type.Null()]),
   contentHash: Type.String({ description: 'Keyed hash of the current text (hex)' }),
   receipts: Type.Array(Receipt),
+  attachments: Type.Array(AttachmentSummary, { description: 'Files of this message (uploaded for its id by its sender), oldest first' }),
+  link: Type.Union([MessageLink, Type.Null()], { description: 'A link shared from the resource library, or null' }),
 });
 export type Message = Static<typeof Message>;
 

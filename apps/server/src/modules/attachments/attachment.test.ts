@@ -493,10 +493,9 @@ describe('who sees what', () => {
     await p.patientA.client.downloadAttachment(t.id, m, att.id);
     await send(p.patientA.client, t.id, m);
     assert.equal((await p.nurse.client.call('attachments.list', { params: { threadId: t.id, messageId: m } })).items[0]!.linked, true);
-    // forMessages (for message listings) applies the same rule.
-    const byMessage = await local.services.attachments.forMessages({ actor: { userId: p.nurse.id, orgId: p.orgId, role: 'staff', sessionId: 'x' }, address: null, requestId: 't' }, t.id, [m, uuid()]);
-    assert.deepEqual([...byMessage.keys()], [m]);
-    assert.equal(byMessage.get(m)![0]!.id, att.id);
+    // The message itself now carries it, for everyone who sees the message.
+    const history = await p.nurse.client.call('messages.list', { params: { threadId: t.id } });
+    assert.deepEqual(history.items.find((x) => x.id === m)!.attachments.map((a) => a.id), [att.id]);
   });
 
   test("uploading to someone else's message id, or to a message in another thread, is refused", async () => {
@@ -522,6 +521,124 @@ describe('who sees what', () => {
     assert.deepEqual((await p.patientA.client.call('attachments.list', { params: { threadId: t.id, messageId: m } })).items, []);
     await p.nurse.client.downloadAttachment(t.id, m, att.id);
     await rejects(p.provider.client.uploadAttachment(t.id, m, { data: PDF(), fileName: 'b.pdf', contentType: 'application/pdf' }), 409, 'conflict');
+  });
+});
+
+describe('attachments in message responses', () => {
+  test('the send answer, the history and a single message carry the attachments (metadata only)', async () => {
+    const t = await thread(p);
+    const m = uuid();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } }).jpeg().toBuffer();
+    const photo = await p.patientA.client.uploadAttachment(t.id, m, { data: jpeg, fileName: 'rash.jpg', contentType: 'image/jpeg' });
+    const pdf = await p.patientA.client.uploadAttachment(t.id, m, { data: PDF(), fileName: 'referral.pdf', contentType: 'application/pdf' });
+    const expected = [
+      { id: photo.id, fileName: 'rash.jpg', contentType: 'image/jpeg', size: photo.size, status: 'ready', hasPreview: true },
+      { id: pdf.id, fileName: 'referral.pdf', contentType: 'application/pdf', size: pdf.size, status: 'ready', hasPreview: false },
+    ];
+    const sent = await send(p.patientA.client, t.id, m, 'Photo and referral attached');
+    assert.deepEqual(sent.attachments, expected);
+    assert.equal(sent.link, null);
+    // A retry of the send answers the same message, attachments included.
+    assert.deepEqual((await send(p.patientA.client, t.id, m, 'Photo and referral attached')).attachments, expected);
+    const plain = await send(p.provider.client, t.id, uuid(), 'Thanks, looking at it');
+    assert.deepEqual(plain.attachments, []);
+    for (const c of [p.patientA.client, p.nurse.client, p.provider.client]) {
+      const history = await c.call('messages.list', { params: { threadId: t.id } });
+      assert.deepEqual(history.items.map((x) => x.attachments), [[], expected]);
+      assert.deepEqual((await c.call('messages.get', { params: { threadId: t.id, messageId: m } })).attachments, expected);
+    }
+    // The edit answer carries them too.
+    const edited = await p.patientA.client.call('messages.edit', { params: { threadId: t.id, messageId: m }, body: { body: 'Photo and referral (edited)' } });
+    assert.deepEqual(edited.attachments, expected);
+    // Nothing of the bytes or their keys travels with the message.
+    assert.deepEqual(Object.keys(sent.attachments[0]!).sort(), ['contentType', 'fileName', 'hasPreview', 'id', 'size', 'status']);
+  });
+
+  test('only the sender\'s uploads for the id are the message\'s attachments; other people\'s pending uploads stay theirs', async () => {
+    const t = await thread(p);
+    const m = uuid();
+    // The nurse uploads for an id that patient A then uses for a message: that file never becomes part of it.
+    const nurseFile = await p.nurse.client.uploadAttachment(t.id, m, { data: PDF('nurse'), fileName: 'nurse.pdf', contentType: 'application/pdf' });
+    const mine = await p.patientA.client.uploadAttachment(t.id, m, { data: PDF('mine'), fileName: 'mine.pdf', contentType: 'application/pdf' });
+    const sent = await send(p.patientA.client, t.id, m);
+    assert.deepEqual(sent.attachments.map((a) => a.id), [mine.id]);
+    for (const c of [p.nurse.client, p.provider.client, p.patientA.client]) {
+      const got = await c.call('messages.get', { params: { threadId: t.id, messageId: m } });
+      assert.deepEqual(got.attachments.map((a) => a.id), [mine.id], 'an unlinked upload is never shown as part of a message');
+    }
+    // The nurse still sees their own (unlinked) upload in the attachment list, nobody else does.
+    const nurseList = await p.nurse.client.call('attachments.list', { params: { threadId: t.id, messageId: m } });
+    assert.deepEqual(nurseList.items.map((a) => [a.id, a.linked]).sort(), [[mine.id, true], [nurseFile.id, false]].sort());
+    const providerList = await p.provider.client.call('attachments.list', { params: { threadId: t.id, messageId: m } });
+    assert.deepEqual(providerList.items.map((a) => a.id), [mine.id]);
+  });
+
+  test("a retracted message's attachments disappear for the patient with the message and stay for staff", async () => {
+    const t = await thread(p);
+    const m = uuid();
+    const att = await p.provider.client.uploadAttachment(t.id, m, { data: PDF(), fileName: 'other-patient.pdf', contentType: 'application/pdf' });
+    await send(p.provider.client, t.id, m, 'Your results');
+    assert.deepEqual((await p.patientA.client.call('messages.get', { params: { threadId: t.id, messageId: m } })).attachments.map((a) => a.id), [att.id]);
+    const retracted = await p.provider.client.call('messages.retract', { params: { threadId: t.id, messageId: m }, body: { reason: 'wrong patient' } });
+    assert.deepEqual(retracted.attachments.map((a) => a.id), [att.id], 'the retract answer (staff) keeps them');
+    const patientView = await p.patientA.client.call('messages.list', { params: { threadId: t.id } });
+    assert.ok(!patientView.items.some((x) => x.id === m), 'the message is gone for the patient');
+    assert.ok(!JSON.stringify(patientView).includes(att.id), 'and so is every trace of its attachment');
+    await rejects(p.patientA.client.call('messages.get', { params: { threadId: t.id, messageId: m } }), 404, 'not_found');
+    await rejects(p.patientA.client.downloadAttachment(t.id, m, att.id), 404, 'not_found');
+    const staffView = await p.nurse.client.call('messages.list', { params: { threadId: t.id } });
+    const kept = staffView.items.find((x) => x.id === m)!;
+    assert.equal(kept.retracted, true);
+    assert.deepEqual(kept.attachments.map((a) => a.id), [att.id]);
+    assert.deepEqual((await p.nurse.client.call('messages.get', { params: { threadId: t.id, messageId: m } })).attachments.map((a) => a.id), [att.id]);
+  });
+
+  test('quarantined and rejected files show their scan state in the message', async () => {
+    const clamd = await fakeClamd();
+    const srv = await startTestServer({ clamavHost: '127.0.0.1', clamavPort: clamd.port });
+    try {
+      const pr = await createPractice(srv, 'attmsgscan');
+      const t = await thread(pr);
+      const m = uuid();
+      await new Promise<void>((r) => clamd.server.close(() => r()));
+      const waiting = await pr.patientA.client.uploadAttachment(t.id, m, { data: Buffer.from('notes\n'), fileName: 'notes.txt', contentType: 'text/plain' });
+      const sent = await send(pr.patientA.client, t.id, m);
+      assert.deepEqual(sent.attachments.map((a) => [a.id, a.status]), [[waiting.id, 'pending_scan']]);
+      const seen = await pr.nurse.client.call('messages.get', { params: { threadId: t.id, messageId: m } });
+      assert.equal(seen.attachments[0]!.status, 'pending_scan');
+      await rejects(pr.nurse.client.downloadAttachment(t.id, m, waiting.id), 409, 'attachment_not_ready');
+    } finally {
+      await srv.stop();
+      clamd.server.close();
+    }
+  });
+
+  test('a page of history reads all its attachments in one query, however many messages carry files', async () => {
+    const t = await thread(p);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const m = uuid();
+      ids.push(m);
+      await p.patientA.client.uploadAttachment(t.id, m, { data: PDF(String(i)), fileName: `page-${i}.pdf`, contentType: 'application/pdf' });
+      await send(p.patientA.client, t.id, m, `file ${i}`);
+    }
+    // Count the attachment module's queries while the history is read (the real store, wrapped).
+    const store = (local.services.attachments as unknown as { store: { ofMessages: (...a: unknown[]) => Promise<unknown> } }).store;
+    const original = store.ofMessages;
+    let calls = 0;
+    store.ofMessages = function (this: unknown, ...a: unknown[]) {
+      calls++;
+      return original.apply(this, a);
+    };
+    try {
+      const page = await p.nurse.client.call('messages.list', { params: { threadId: t.id }, query: { limit: 12 } });
+      assert.equal(page.items.length, 12);
+      assert.ok(page.items.every((x) => x.attachments.length === 1));
+      assert.deepEqual(page.items.map((x) => x.attachments[0]!.fileName).reverse(), ids.map((_, i) => `page-${i}.pdf`));
+    } finally {
+      store.ofMessages = original;
+    }
+    assert.equal(calls, 1);
   });
 });
 

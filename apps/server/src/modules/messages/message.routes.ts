@@ -1,7 +1,7 @@
 import type { HandlerMap } from '../../platform/http/endpoint.js';
 import type { MessageService } from './message.service.js';
 
-export function messageHandlers(messages: MessageService): Pick<HandlerMap, 'messages.create' | 'messages.list' | 'messages.edit' | 'messages.retract' | 'messages.versions' | 'messages.receipts'> {
+export function messageHandlers(messages: MessageService): Pick<HandlerMap, 'messages.create' | 'messages.get' | 'messages.list' | 'messages.edit' | 'messages.retract' | 'messages.versions' | 'messages.receipts'> {
   return {
     'messages.create': async ({ params, body, reply }, ctx) => {
       const { message, replayed } = await messages.send(ctx, params.threadId, body);
@@ -9,6 +9,7 @@ export function messageHandlers(messages: MessageService): Pick<HandlerMap, 'mes
       if (replayed) reply.status(200);
       return message;
     },
+    'messages.get': async ({ params }, ctx) => messages.get(ctx, params.threadId, params.messageId),
     'messages.list': async ({ params, query }, ctx) => messages.list(ctx, params.threadId, query ?? {}),
     'messages.edit': async ({ params, body }, ctx) => messages.edit(ctx, params.threadId, params.messageId, body.body),
     'messages.retract': async ({ params, body }, ctx) => messages.retract(ctx, params.threadId, params.messageId, body.reason),

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Message, MessageCreate, MessageListQuery, MessageVersion, ReceiptUpdate } from '@haven/api';
+import type { AttachmentSummary, Message, MessageCreate, MessageLink, MessageListQuery, MessageVersion, ReceiptUpdate } from '@haven/api';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { aad } from '../../platform/crypto/aead.js';
 import { blindToken, tokenize } from '../../platform/crypto/blind-index.js';
@@ -20,8 +20,37 @@ type Out = Static<typeof Message>;
 
 export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
   aad('message', orgId, threadId, messageId, version);
+const linkAad = (orgId: string, threadId: string, messageId: string): string => aad('message', orgId, threadId, messageId, 'link');
 
-function presentRow(r: MessageRow, body: string | null): Out {
+/** A message as other modules may know it: where it is, who sent it, whether it was retracted. No content. */
+export interface MessageHead {
+  id: string;
+  threadId: string;
+  senderId: string;
+  retracted: boolean;
+}
+
+/**
+ * What the message service needs from the attachments module: the attachments of a page of messages. An interface
+ * (implemented by AttachmentService, composed in app.ts) so that neither module imports the other's class.
+ */
+export interface MessageAttachments {
+  /**
+   * The attachments each of these messages carries, as the caller may see them, in one query for the whole page.
+   * The thread was authorized (threads.read) by the caller; the messages are the ones it is about to return.
+   */
+  forMessages(ctx: RequestContext, thread: ThreadRecord, messages: MessageHead[]): Promise<Map<string, AttachmentSummary[]>>;
+  /** The same for live events: messages of any threads, as staff see them (patients never receive retracted ones). */
+  forDelivery(messages: (MessageHead & { orgId: string })[]): Promise<Map<string, AttachmentSummary[]>>;
+}
+
+/** Extras of a message that only other services set (not the public send body). */
+export interface SendExtras {
+  /** A link shared from the resource library. */
+  link?: MessageLink;
+}
+
+function presentRow(r: MessageRow, body: string | null, attachments: AttachmentSummary[], link: MessageLink | null): Out {
   return {
     id: r.id,
     threadId: r.thread_id,
@@ -36,6 +65,8 @@ function presentRow(r: MessageRow, body: string | null): Out {
     retractedAt: r.retracted_at ? r.retracted_at.toISOString() : null,
     contentHash: r.content_hash.toString('hex'),
     receipts: r.receipts.map((x) => ({ userId: x.user_id, deliveredAt: new Date(x.delivered_at).toISOString(), readAt: x.read_at ? new Date(x.read_at).toISOString() : null })),
+    attachments,
+    link,
   };
 }
 
@@ -48,6 +79,7 @@ export class MessageService {
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
     private readonly outbox: EventOutbox,
+    private readonly attachments: MessageAttachments,
   ) {}
 
   /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
@@ -70,25 +102,32 @@ export class MessageService {
    * returns the stored message (`replayed`), a different text or thread under that id is a conflict.
    * The answer comes only after the transaction (message, version, index, audit) has committed.
    */
-  async send(ctx: RequestContext, threadId: string, input: Static<typeof MessageCreate>): Promise<{ message: Out; replayed: boolean }> {
+  async send(ctx: RequestContext, threadId: string, input: Static<typeof MessageCreate>, extras: SendExtras = {}): Promise<{ message: Out; replayed: boolean }> {
     const { thread } = await this.threads.require(ctx, threadId, 'messages.send');
     const id = input.id.toLowerCase();
     const hash = await this.contentHash(thread.key_id, input.body);
     const tokens = await this.searchTokens(thread.org_id, input.body);
     const at = new Date();
     const bodyCt = await this.keyring.encrypt(thread.key_id, input.body, bodyAad(thread.org_id, thread.id, id, 1));
-    const seq = await this.store.insert({
-      id,
-      orgId: thread.org_id,
-      threadId: thread.id,
-      senderId: ctx.actor.userId,
-      senderRole: ctx.actor.role,
-      createdAt: at,
-      bodyCt,
-      contentHash: hash,
-      tokens,
-      audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
-    });
+    const link = extras.link ? { url: extras.link.url, title: extras.link.title } : null;
+    const linkCt = link ? await this.keyring.encrypt(thread.key_id, JSON.stringify(link), linkAad(thread.org_id, thread.id, id)) : null;
+    // The sender's uploads for this id become the message's attachments: read them while the message is written.
+    const [seq, attachments] = await Promise.all([
+      this.store.insert({
+        id,
+        orgId: thread.org_id,
+        threadId: thread.id,
+        senderId: ctx.actor.userId,
+        senderRole: ctx.actor.role,
+        createdAt: at,
+        bodyCt,
+        contentHash: hash,
+        tokens,
+        linkCt,
+        audit: this.audit.eventFor(ctx, { action: 'messages.create', resourceType: 'message', resourceId: id, patientId: thread.patient_id, details: { threadId: thread.id } }),
+      }),
+      this.attachments.forMessages(ctx, thread, [{ id, threadId: thread.id, senderId: ctx.actor.userId, retracted: false }]),
+    ]);
     if (seq === null) {
       // The id exists: an idempotent retry (same sender, thread and text) gets the stored message.
       const again = await this.replayed(ctx, thread, id, hash);
@@ -112,8 +151,16 @@ export class MessageService {
         retractedAt: null,
         contentHash: hash.toString('hex'),
         receipts: [],
+        attachments: attachments.get(id) ?? [],
+        link,
       },
     };
+  }
+
+  /** The heads of messages with these ids in an organization (for modules that attach things to message ids). */
+  async heads(orgId: string, ids: string[]): Promise<MessageHead[]> {
+    const rows = await this.store.heads(orgId, [...new Set(ids.map((i) => i.toLowerCase()))]);
+    return rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null }));
   }
 
   private async replayed(ctx: RequestContext, thread: ThreadRecord, id: string, hash: Buffer): Promise<Out | undefined> {
@@ -133,11 +180,24 @@ export class MessageService {
 
   private async present(ctx: RequestContext, thread: ThreadRecord, rows: MessageRow[]): Promise<Out[]> {
     const staff = isStaffRole(ctx.actor.role);
-    return Promise.all(rows.map(async (r) => presentRow(r, r.retracted_at && !staff ? null : await this.decryptBody(thread.key_id, r))));
+    const attachments = await this.attachments.forMessages(
+      ctx,
+      thread,
+      rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null })),
+    );
+    return Promise.all(
+      rows.map(async (r) =>
+        presentRow(r, r.retracted_at && !staff ? null : await this.decryptBody(thread.key_id, r), attachments.get(r.id) ?? [], await this.decryptLink(thread.key_id, r)),
+      ),
+    );
   }
 
   private decryptBody(keyId: string, r: MessageRow): Promise<string> {
     return this.keyring.decrypt(keyId, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version));
+  }
+
+  private async decryptLink(keyId: string, r: MessageRow): Promise<MessageLink | null> {
+    return r.link_ct ? (JSON.parse(await this.keyring.decrypt(keyId, r.link_ct, linkAad(r.org_id, r.thread_id, r.id))) as MessageLink) : null;
   }
 
   /**
@@ -148,9 +208,12 @@ export class MessageService {
     const out = new Map<string, { staff: Out; patient: Out | null }>();
     if (messageIds.length === 0) return out;
     const rows = await this.store.byIds(messageIds);
+    const attachments = await this.attachments.forDelivery(
+      rows.map((r) => ({ id: r.id, orgId: r.org_id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null })),
+    );
     await Promise.all(
       rows.map(async (r) => {
-        const staff = presentRow(r, await this.decryptBody(r.key_id, r));
+        const staff = presentRow(r, await this.decryptBody(r.key_id, r), attachments.get(r.id) ?? [], await this.decryptLink(r.key_id, r));
         out.set(r.id, { staff, patient: r.retracted_at ? null : staff });
       }),
     );
@@ -171,6 +234,13 @@ export class MessageService {
     await this.audit.recordFor(this.db, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } });
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  async get(ctx: RequestContext, threadId: string, messageId: string): Promise<Out> {
+    const { thread, row } = await this.requireMessage(ctx, threadId, messageId);
+    const [out] = await this.present(ctx, thread, [row]);
+    await this.audit.recordFor(this.db, ctx, { action: 'messages.get', resourceType: 'message', resourceId: row.id, patientId: thread.patient_id, details: { threadId: thread.id } });
+    return out!;
   }
 
   /** A message the actor may see in a thread they may see; a retracted one is invisible to patients. */

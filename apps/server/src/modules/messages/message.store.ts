@@ -13,6 +13,8 @@ export interface MessageInsert {
   bodyCt: Buffer;
   contentHash: Buffer;
   tokens: Buffer[];
+  /** A link shared from the resource library (encrypted), if any. */
+  linkCt?: Buffer | null;
   /** The message's audit event, written in the same statement, only if the message is. */
   audit: AuditRowInput;
 }
@@ -29,7 +31,7 @@ export interface OutboxSql {
 
 const MESSAGE_COLUMNS = [
   'm.id', 'm.seq', 'm.org_id', 'm.thread_id', 'm.sender_id', 'm.sender_role', 'm.created_at', 'm.current_version',
-  'm.edited_at', 'm.retracted_at', 'v.body_ct', 'v.content_hash',
+  'm.edited_at', 'm.retracted_at', 'm.link_ct', 'v.body_ct', 'v.content_hash',
 ] as const;
 
 /** Each message's receipts as a JSON array, fetched with the message (no second round trip). */
@@ -79,11 +81,12 @@ export class MessageStore {
       WITH input AS (
         SELECT * FROM unnest(${col((m) => m.id)}::uuid[], ${col((m) => m.orgId)}::uuid[], ${col((m) => m.threadId)}::uuid[],
                              ${col((m) => m.senderId)}::uuid[], ${col((m) => m.senderRole)}::text[], ${col((m) => m.createdAt)}::timestamptz[],
-                             ${col((m) => m.bodyCt)}::bytea[], ${col((m) => m.contentHash)}::bytea[], ${col((m) => byteaArrayLiteral(m.tokens))}::text[])
-               AS i(id, org_id, thread_id, sender_id, sender_role, created_at, body_ct, content_hash, tokens)
+                             ${col((m) => m.bodyCt)}::bytea[], ${col((m) => m.contentHash)}::bytea[], ${col((m) => byteaArrayLiteral(m.tokens))}::text[],
+                             ${col((m) => m.linkCt ?? null)}::bytea[])
+               AS i(id, org_id, thread_id, sender_id, sender_role, created_at, body_ct, content_hash, tokens, link_ct)
       ), m AS (
-        INSERT INTO messages (id, org_id, thread_id, sender_id, sender_role, created_at)
-        SELECT id, org_id, thread_id, sender_id, sender_role, created_at FROM input ORDER BY created_at
+        INSERT INTO messages (id, org_id, thread_id, sender_id, sender_role, created_at, link_ct)
+        SELECT id, org_id, thread_id, sender_id, sender_role, created_at, link_ct FROM input ORDER BY created_at
         ON CONFLICT (id) DO NOTHING
         RETURNING id, seq
       ), v AS (
@@ -123,6 +126,17 @@ export class MessageStore {
       .select(['m.id', 'm.org_id', 'm.thread_id', 'm.sender_id', 'v.content_hash'])
       .where('m.id', '=', id)
       .executeTakeFirst();
+  }
+
+  /** Who sent the messages with these ids in an organization, in which thread, and whether they were retracted. */
+  heads(orgId: string, ids: string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('messages')
+      .select(['id', 'thread_id', 'sender_id', 'retracted_at'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .execute();
   }
 
   one(threadId: string, id: string, tx: Queryable = this.db, lock = false) {

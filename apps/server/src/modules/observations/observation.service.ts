@@ -391,7 +391,7 @@ export class ObservationService {
     if (!attachmentId) {
       try {
         // A retry after an upload whose claim was never completed adopts that upload instead of adding a second one.
-        const earlier = (await this.attachments.forMessages(ctx, thread.id, [messageId])).get(messageId)?.find((a) => a.uploaderId === ctx.actor.userId && a.fileName === fileName);
+        const earlier = (await this.attachments.list(ctx, thread.id, messageId)).items.find((a) => a.uploaderId === ctx.actor.userId && a.fileName === fileName);
         if (earlier) {
           attachmentId = earlier.id;
         } else {
@@ -414,7 +414,7 @@ export class ObservationService {
       }
     }
     const { message, replayed } = await this.messages.send(ctx, thread.id, { id: messageId, body: text });
-    const attachment = (await this.attachments.forMessages(ctx, thread.id, [messageId])).get(messageId)?.find((a) => a.id === attachmentId);
+    const attachment = (await this.attachments.list(ctx, thread.id, messageId)).items.find((a) => a.id === attachmentId);
     if (!attachment) throw new IntegrityError('shared chart attachment is missing');
     await this.audit.recordFor(this.db, ctx, {
       action: 'observations.chart.share',

@@ -12,6 +12,9 @@ import type { Actor } from '../../platform/http/context.js';
  * - health observations: patients read their own (and may submit their own device data); providers and staff read,
  *   add and import them for the patients they see, and share charts of them into patient threads; admins may add
  *   and import (onboarding, integrations) for any patient of the organization but read none;
+ * - the resource library (practice materials) is for providers, staff and admins: they browse, add and share;
+ *   its creator or an admin edits and archives an item; patients see a resource only once it is shared into
+ *   their thread (as a message), compliance not at all;
  * - nothing crosses organizations.
  */
 export type Action =
@@ -30,7 +33,11 @@ export type Action =
   | 'observations.read'
   | 'observations.write'
   | 'observations.share'
-  | 'audit.read';
+  | 'audit.read'
+  | 'resources.read'
+  | 'resources.create'
+  | 'resources.manage'
+  | 'resources.share';
 
 /** What a service knows about the resource when it asks. */
 export interface Resource {
@@ -45,6 +52,8 @@ export interface Resource {
   /** The user who wrote the message. */
   senderId?: string;
   retracted?: boolean;
+  /** Who created it (library resources). */
+  createdBy?: string;
 }
 
 export interface OrgPolicySettings {
@@ -52,11 +61,14 @@ export interface OrgPolicySettings {
 }
 
 const CLINICAL: ReadonlySet<Role> = new Set(['provider', 'staff']);
+const LIBRARY: ReadonlySet<Role> = new Set(['admin', 'provider', 'staff']);
 
 export const isStaffRole = (role: Role): boolean => role !== 'patient';
 export const isClinical = (role: Role): boolean => CLINICAL.has(role);
 /** Internal staff threads are clinical coordination: providers and staff only (not admin, compliance, patients). */
 export const seesInternalThreads = (role: Role): boolean => isClinical(role);
+/** The resource library: practice materials for the people who run and give care (not patients, not compliance). */
+export const usesLibrary = (role: Role): boolean => LIBRARY.has(role);
 
 /** Which patients an actor may see: drives the WHERE clause of every list. */
 export type PatientScope = { kind: 'all' } | { kind: 'care_team'; userId: string } | { kind: 'self'; patientId: string } | { kind: 'none' };
@@ -122,5 +134,13 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
       return isClinical(actor.role) && seesPatient(actor, r, settings, 'messages');
     case 'audit.read':
       return actor.role === 'compliance';
+    case 'resources.read':
+    case 'resources.create':
+      return usesLibrary(actor.role);
+    case 'resources.manage':
+      return actor.role === 'admin' || (usesLibrary(actor.role) && r.createdBy === actor.userId);
+    case 'resources.share':
+      // Sharing also needs the thread (messages.send), which the service checks separately.
+      return usesLibrary(actor.role);
   }
 }

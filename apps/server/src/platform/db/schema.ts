@@ -129,6 +129,8 @@ export interface MessagesTable {
   retracted_at: TsNullable;
   retracted_by: string | null;
   retract_reason_ct: Bytes | null;
+  /** migrations/0003: a link shared from the resource library, encrypted. */
+  link_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
 }
 export interface MessageVersionsTable {
   message_id: string;
@@ -213,6 +215,43 @@ export interface AttachmentsTable {
   scan_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   scanned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date | undefined, Date>;
+  /** migrations/0003: when the orphan sweep (or the upload) saw the message this attachment belongs to. */
+  link_confirmed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** migrations/0003_resources.sql */
+export interface ResourcesTable {
+  id: string;
+  org_id: string;
+  kind: 'file' | 'link';
+  title: string;
+  description: string;
+  tags: string[];
+  search_text: string;
+  url: string | null;
+  key_id: string | null;
+  file_id: string | null;
+  file_name: string | null;
+  content_type: string | null;
+  size: ColumnType<string | null, number | null | undefined, number | null>;
+  content_hash: Buffer | null;
+  storage_key: string | null;
+  preview_storage_key: string | null;
+  created_by: string;
+  created_at: Ts;
+  updated_by: string;
+  updated_at: Ts;
+  archived_by: string | null;
+  archived_at: TsNullable;
+}
+
+export interface ResourceSharesTable {
+  message_id: string;
+  org_id: string;
+  thread_id: string;
+  shared_by: string;
+  request_hash: Buffer;
+  created_at: Ts;
 }
 
 /** migrations/0006_events.sql */
@@ -311,4 +350,6 @@ export interface Database {
   event_presence: EventPresenceTable;
   observations: ObservationsTable;
   observation_chart_shares: ObservationChartSharesTable;
+  resources: ResourcesTable;
+  resource_shares: ResourceSharesTable;
 }

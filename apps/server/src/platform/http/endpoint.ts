@@ -38,6 +38,18 @@ export interface AuthHook {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * How the OpenAPI document shows the body of a `binary: 'request'` operation. The route itself has no body schema
+ * (the body is a stream its handler reads; nothing validates or parses it), so the document gets one of its own.
+ */
+export const BINARY_REQUEST_BODY = {
+  type: 'string',
+  format: 'binary',
+  contentMediaType: 'application/octet-stream',
+  description:
+    "The file's raw bytes (no multipart, no JSON). Send the file's own media type as Content-Type, e.g. application/pdf or image/jpeg: it must be an accepted type and match the bytes. Its name goes in x-haven-filename.",
+} as const;
+
+/**
  * Registers every operation of the API contract under /api/v1: routes validate (schemas from packages/api),
  * handlers call services. A missing handler is a startup error, so the contract and the server cannot drift.
  */
@@ -58,10 +70,12 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
     if ('query' in e) schema.querystring = e.query;
     if ('headers' in e) schema.headers = e.headers;
     if ('body' in e) schema.body = e.body;
-    if (binary === 'request') schema.consumes = ['*/*'];
     const consumes = 'consumes' in e ? e.consumes : undefined;
     if (consumes) schema.consumes = [...consumes];
     if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
+    // For the document only: a raw request body, as bytes (application/octet-stream, format binary).
+    const swaggerTransform =
+      binary === 'request' ? ({ schema: routeSchema, url }: { schema: unknown; url: string }) => ({ schema: { ...(routeSchema as object), body: BINARY_REQUEST_BODY, consumes: ['application/octet-stream'] }, url }) : undefined;
     // Authentication runs first (onRequest, before the body is parsed and validated): an anonymous or expired
     // caller learns nothing about the request shape, only that they must sign in.
     const authenticated = new WeakMap<FastifyRequest, { session: AuthenticatedSession; token: string }>();
@@ -70,7 +84,7 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
         method: e.method,
         url: `/api/v1${e.path}`,
         schema,
-        config: { operationId: op },
+        config: { operationId: op, ...(swaggerTransform ? { swaggerTransform } : {}) },
         ...('bodyLimit' in e ? { bodyLimit: e.bodyLimit } : {}),
         onRequest:
           e.auth === 'public'

@@ -3,6 +3,7 @@ export const ERRORS = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
   password_rejected: { status: 400, title: 'The password does not meet the password rules' },
+  invalid_link: { status: 400, title: 'The link must be an http or https URL' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
   invalid_credentials: { status: 401, title: 'Organization, e-mail or password is incorrect' },
   invalid_mfa_code: { status: 401, title: 'The verification code is incorrect' },

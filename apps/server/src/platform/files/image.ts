@@ -1,4 +1,4 @@
-import { AppError } from '../../platform/http/errors.js';
+import { AppError } from '../http/errors.js';
 
 /** Decompression-bomb guard: images with more pixels than this are refused. */
 const MAX_PIXELS = 100_000_000;

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { AppError } from '../../platform/http/errors.js';
+import { AppError } from '../http/errors.js';
 
 /**
  * Reads an upload's request stream without ever destroying it: destroying an unfinished request destroys its
@@ -27,7 +27,7 @@ export function limitedBody(request: Readable, maxBytes: number): Readable {
     total += chunk.length;
     if (total > maxBytes) {
       detach();
-      out.destroy(new AppError('payload_too_large', `Attachments are limited to ${maxBytes} bytes`));
+      out.destroy(new AppError('payload_too_large', `Files are limited to ${maxBytes} bytes`));
       return;
     }
     if (!out.push(chunk)) request.pause();

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
-import { AppError } from '../../platform/http/errors.js';
+import { AppError } from '../http/errors.js';
 
 /** How many leading bytes the sniffer sees (enough for the office formats' first ZIP entries). */
 export const SNIFF_BYTES = 256 * 1024;
