@@ -119,6 +119,19 @@ describe('delivery', () => {
     }
   });
 
+  test("a message's attachments travel with its event", async () => {
+    const nurse = await listen(p.nurse.client);
+    try {
+      const id = uuid();
+      const file = await p.patientA.client.uploadAttachment(threadId, id, { data: Buffer.from('my blood pressure log\n'), fileName: 'bp.txt', contentType: 'text/plain' });
+      await p.patientA.client.call('messages.create', { params: { threadId }, body: { id, body: 'Log attached' } });
+      const f = await nurse.waitFor(isEvent('message.created', id));
+      assert.deepEqual(f.event.message?.attachments.map((a) => [a.id, a.fileName]), [[file.id, 'bp.txt']]);
+    } finally {
+      nurse.stream.close();
+    }
+  });
+
   test('a new thread is announced to its care team', async () => {
     const nurse = await listen(p.nurse.client);
     try {
