@@ -43,6 +43,16 @@ import { searchHandlers } from './modules/search/search.routes.js';
 import { AttachmentStore } from './modules/attachments/attachment.store.js';
 import { AttachmentService } from './modules/attachments/attachment.service.js';
 import { attachmentHandlers } from './modules/attachments/attachment.routes.js';
+import { NotificationStore } from './modules/notifications/notification.store.js';
+import { NotificationService } from './modules/notifications/notification.service.js';
+import { NotificationDispatcher, type Channels } from './modules/notifications/notification.dispatch.js';
+import { NotificationContacts } from './modules/notifications/notification.contacts.js';
+import { notificationHandlers } from './modules/notifications/notification.routes.js';
+import { JobQueue } from './platform/jobs/job-queue.js';
+import { SmtpEmailSender } from './platform/notify/email-sender.js';
+import { TwilioStyleSmsSender } from './platform/notify/sms-sender.js';
+import { WebPushSender } from './platform/notify/web-push-sender.js';
+import type pg from 'pg';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -57,6 +67,25 @@ export interface Services {
   messages: MessageService;
   search: SearchService;
   attachments: AttachmentService;
+  jobs: JobQueue;
+  notifications: NotificationService;
+  /** Outside channels (SMTP pool and such), closed when the app stops. */
+  channels: Channels;
+}
+
+/** The notification channels the configuration enables (push always; e-mail and SMS when configured). */
+export function buildChannels(config: Config): Channels {
+  return {
+    push: new WebPushSender({ subject: config.vapidSubject, timeoutMs: config.notifyTimeoutMs, caFile: config.pushCaFile }),
+    email:
+      config.smtpHost && config.smtpFrom
+        ? new SmtpEmailSender({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, user: config.smtpUser, password: config.smtpPassword, from: config.smtpFrom, caFile: config.smtpCaFile, timeoutMs: config.notifyTimeoutMs })
+        : null,
+    sms:
+      config.smsAccountSid && config.smsAuthToken && config.smsFrom
+        ? new TwilioStyleSmsSender({ baseUrl: config.smsBaseUrl, accountSid: config.smsAccountSid, authToken: config.smsAuthToken, from: config.smsFrom, timeoutMs: config.notifyTimeoutMs })
+        : null,
+  };
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -78,7 +107,33 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
     imageMaxBytes: Math.min(config.attachmentImageMaxBytes, config.attachmentMaxBytes),
     allowedTypes: config.attachmentTypes,
   });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments };
+  const jobs = new JobQueue();
+  const channels = buildChannels(config);
+  const notificationStore = new NotificationStore(db);
+  const contacts = new NotificationContacts(keyring);
+  let notifications: NotificationService | undefined;
+  const dispatcher = new NotificationDispatcher(db, notificationStore, jobs, users, messages, orgs, audit, contacts, keyProvider, channels, {
+    defaultBatchWindowS: Math.round(config.notifyBatchWindowMinutes * 60),
+    appUrl: config.notifyAppUrl,
+    maxAttempts: config.notifyMaxAttempts,
+    retry: { baseMs: config.notifyRetryBaseMs, maxMs: Math.max(config.notifyRetryBaseMs, config.notifyRetryMaxMs) },
+  }, () => ({ connectedUsers: (ids) => notifications!.connectedUsers(ids) }));
+  notifications = new NotificationService(db, notificationStore, dispatcher, threads, users, orgs, audit, contacts, {
+    delayMs: Math.round(config.notifyDelaySeconds * 1000),
+    defaultBatchWindowS: Math.round(config.notifyBatchWindowMinutes * 60),
+    pushHosts: config.pushEndpointHosts.map((h) => h.toLowerCase()),
+    sms: {
+      configured: Boolean(channels.sms),
+      webhookAuth: config.smsWebhookAuth,
+      webhookSecret: config.smsWebhookSecret,
+      authToken: config.smsAuthToken,
+      webhookUrl: `${config.publicUrl.replace(/\/+$/, '')}/api/v1/notifications/sms/inbound`,
+    },
+  });
+  // TEMPORARY HOOK (issue #3): the send path announces committed messages here. When the transactional outbox relay
+  // exists, it calls notifications.messagesCreated(events) instead and this line goes away.
+  messages.onMessagesCommitted((events) => notifications!.announce(events));
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, jobs, notifications, channels };
 }
 
 export interface AppOptions {
@@ -86,6 +141,8 @@ export interface AppOptions {
   db: Db;
   keyProvider: KeyProvider;
   logger: Logger;
+  /** The database pool; when given, this node runs jobs (notifications) while the app is up. */
+  pool?: pg.Pool;
 }
 
 export const secureCookies = (config: Config): boolean => Boolean(config.tlsCertFile) || !isLoopback(config.host) || config.publicUrl.startsWith('https:');
@@ -170,11 +227,21 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
     ...auditHandlers(services.audit, db),
+    ...notificationHandlers(services.notifications),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
   // Malware scans of quarantined uploads run in the background while the app is up.
   services.attachments.startBackgroundScans(opts.logger);
   app.addHook('onClose', async () => services.attachments.stopBackgroundScans());
+  // Jobs run while the app is up: started here, stopped (running jobs finish) when it closes.
+  services.notifications.setLogger(opts.logger);
+  if (opts.pool) {
+    await services.jobs.start({ pool: opts.pool, db, logger: opts.logger, concurrency: config.jobConcurrency, pollMs: config.jobPollMs });
+  }
+  app.addHook('onClose', async () => {
+    await services.jobs.stop();
+    services.channels.email?.close();
+  });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

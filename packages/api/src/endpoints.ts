@@ -29,6 +29,18 @@ import {
 } from './messaging.js';
 import { AuditCheckpoint, AuditEvent, AuditPublicKey, AuditQuery, AuditVerifyResult } from './audit.js';
 import { Attachment, AttachmentList, AttachmentParams, AttachmentUploadHeaders, BinaryContent } from './attachments.js';
+import {
+  ConsentParams,
+  ConsentUpdate,
+  NotificationAttempt,
+  NotificationAttemptQuery,
+  NotificationPreferences,
+  NotificationPreferencesUpdate,
+  PushPublicKey,
+  PushSubscription,
+  PushSubscriptionCreate,
+  SmsInbound,
+} from './notifications.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -58,6 +70,11 @@ export interface EndpointDef {
    * (its Content-Type is the file's declared type). `response`: the answer is a file; `response` only documents it.
    */
   binary?: 'request' | 'response';
+  /**
+   * The request body is `application/x-www-form-urlencoded` (webhooks of outside providers), parsed into `body`;
+   * the raw bytes reach the handler too, for signature checks.
+   */
+  form?: true;
   /** Media type of a binary response, for the OpenAPI document. */
   produces?: string;
   /** Responses carrying health information get Cache-Control: no-store (all API responses do). */
@@ -120,6 +137,17 @@ export const endpoints = {
   'attachments.preview': def({ method: 'GET', path: '/threads/:threadId/messages/:messageId/attachments/:attachmentId/preview', summary: 'A small WebP preview of an image attachment', tag: 'attachments', auth: 'session', params: AttachmentParams, binary: 'response', produces: 'image/webp', status: 200, response: BinaryContent }),
   'messages.search': def({ method: 'POST', path: '/search/messages', summary: 'Search message text within what the caller may see (query in the body, never in the URL)', tag: 'messages', auth: 'session', body: SearchRequest, status: 200, response: SearchResult }),
 
+  // notifications
+  'notifications.preferences.get': def({ method: 'GET', path: '/notifications/preferences', summary: 'Your notification preferences and consent', tag: 'notifications', auth: 'session', status: 200, response: NotificationPreferences }),
+  'notifications.preferences.update': def({ method: 'PATCH', path: '/notifications/preferences', summary: 'Change your channels, addresses, quiet hours, batching and (staff) which threads notify you', tag: 'notifications', auth: 'session', body: NotificationPreferencesUpdate, status: 200, response: NotificationPreferences }),
+  'notifications.consent.update': def({ method: 'PUT', path: '/notifications/consent/:channel', summary: 'Give or withdraw your consent to e-mail or SMS notifications (recorded and audited)', tag: 'notifications', auth: 'session', params: ConsentParams, body: ConsentUpdate, status: 200, response: NotificationPreferences }),
+  'notifications.push.publicKey': def({ method: 'GET', path: '/notifications/push/public-key', summary: 'VAPID public key for PushManager.subscribe', tag: 'notifications', auth: 'public', status: 200, response: PushPublicKey }),
+  'notifications.push.subscribe': def({ method: 'POST', path: '/notifications/push/subscriptions', summary: 'Subscribe this device to Web Push (https endpoints only)', tag: 'notifications', auth: 'session', body: PushSubscriptionCreate, status: 201, response: PushSubscription }),
+  'notifications.push.list': def({ method: 'GET', path: '/notifications/push/subscriptions', summary: 'Your devices subscribed to Web Push', tag: 'notifications', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(PushSubscription) }) }),
+  'notifications.push.unsubscribe': def({ method: 'DELETE', path: '/notifications/push/subscriptions/:id', summary: 'Unsubscribe a device', tag: 'notifications', auth: 'session', params: IdParams, status: 200, response: Ok }),
+  'notifications.sms.inbound': def({ method: 'POST', path: '/notifications/sms/inbound', summary: "SMS provider webhook for replies (STOP/START); signed with the configured secret or Twilio's scheme", tag: 'notifications', auth: 'public', form: true, body: SmsInbound, status: 200, response: Ok }),
+  'notifications.attempts.list': def({ method: 'GET', path: '/notifications/attempts', summary: 'Delivery attempts, newest first, without content or addresses (admin)', tag: 'notifications', auth: 'session', query: NotificationAttemptQuery, status: 200, response: Page(NotificationAttempt) }),
+
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),
   'audit.verify': def({ method: 'POST', path: '/audit/verify', summary: 'Verify the hash chain and signed checkpoints', tag: 'audit', auth: 'session', status: 200, response: AuditVerifyResult }),
@@ -130,4 +158,4 @@ export const endpoints = {
 export type Endpoints = typeof endpoints;
 export type OperationId = keyof Endpoints;
 /** Operations whose request and response are JSON (everything `HavenClient.call` can send). */
-export type JsonOperationId = { [K in OperationId]: Endpoints[K] extends { binary: 'request' | 'response' } ? never : K }[OperationId];
+export type JsonOperationId = { [K in OperationId]: Endpoints[K] extends { binary: 'request' | 'response' } | { form: true } ? never : K }[OperationId];

@@ -5,5 +5,6 @@ export * from './users.js';
 export * from './messaging.js';
 export * from './audit.js';
 export * from './attachments.js';
+export * from './notifications.js';
 export * from './endpoints.js';
 export * from './client.js';

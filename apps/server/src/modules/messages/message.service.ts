@@ -15,12 +15,24 @@ import type { ThreadRecord, ThreadService } from '../threads/thread.service.js';
 import type { MessageStore } from './message.store.js';
 
 type MessageRow = NonNullable<Awaited<ReturnType<MessageStore['one']>>>;
+
+/** A message that was stored (committed), as side effects (notifications, later the event stream) need it. */
+export interface MessageCreatedEvent {
+  orgId: string;
+  threadId: string;
+  messageId: string;
+  senderId: string;
+  createdAt: Date;
+}
+export type MessagesCommittedListener = (events: MessageCreatedEvent[]) => void;
 type Out = Static<typeof Message>;
 
 export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
   aad('message', orgId, threadId, messageId, version);
 
 export class MessageService {
+  private readonly committedListeners: MessagesCommittedListener[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly store: MessageStore,
@@ -29,6 +41,20 @@ export class MessageService {
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
   ) {}
+
+  /**
+   * Called after a send has committed, with the stored messages. TEMPORARY HOOK (notifications, issue #3): the
+   * transactional outbox / event stream will call NotificationService.messagesCreated from its relay instead; then
+   * this hook and its registration in app.ts go away. Listeners must not throw and must not block the send.
+   */
+  onMessagesCommitted(listener: MessagesCommittedListener): void {
+    this.committedListeners.push(listener);
+  }
+
+  /** Of these messages, those not retracted and not yet read by the user (for notifications; system use only). */
+  unreadBy(orgId: string, userId: string, messageIds: string[]): Promise<string[]> {
+    return this.store.unreadBy(orgId, userId, messageIds);
+  }
 
   /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
   private async contentHash(keyId: string, body: string): Promise<Buffer> {
@@ -70,6 +96,9 @@ export class MessageService {
       if (again) return { message: again, replayed: true };
       throw new AppError('idempotency_conflict');
     }
+    // After commit: side effects (see onMessagesCommitted). A replay above does not get here: it was announced once.
+    const created: MessageCreatedEvent[] = [{ orgId: thread.org_id, threadId: thread.id, messageId: id, senderId: ctx.actor.userId, createdAt: at }];
+    for (const listener of this.committedListeners) listener(created);
     return {
       replayed: false,
       message: {

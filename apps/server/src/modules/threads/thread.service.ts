@@ -42,6 +42,17 @@ export class ThreadService {
     return { thread, resource };
   }
 
+  /**
+   * Who takes part in a thread (for notifications, run by the system after a message was stored, not on behalf of
+   * a caller): the patient and the active providers and staff of the patient's care teams, or the participants of an
+   * internal thread. Undefined when the thread is not in this organization. Never returned to a client.
+   */
+  async audience(orgId: string, threadId: string): Promise<{ kind: 'patient' | 'internal'; patientId: string | null; careTeamIds: string[]; participantIds: string[] } | undefined> {
+    const row = await this.store.audience(orgId, threadId);
+    if (!row) return undefined;
+    return { kind: row.kind, patientId: row.patient_id, careTeamIds: row.care_team, participantIds: row.participants };
+  }
+
   async create(ctx: RequestContext, input: Static<typeof ThreadCreate>): Promise<Static<typeof Thread>> {
     const orgId = ctx.actor.orgId;
     const settings = await this.orgs.settings(orgId);

@@ -107,6 +107,24 @@ export class ThreadStore {
     return out;
   }
 
+  /**
+   * Who takes part in a thread, for notifications: the patient and the active providers and staff of the patient's
+   * care teams (patient threads), or the active participants (internal threads).
+   */
+  async audience(orgId: string, threadId: string): Promise<{ kind: 'patient' | 'internal'; patient_id: string | null; care_team: string[]; participants: string[] } | undefined> {
+    if (!UUID.test(threadId)) return undefined;
+    const res = await sql<{ kind: 'patient' | 'internal'; patient_id: string | null; care_team: string[]; participants: string[] }>`
+      SELECT t.kind, t.patient_id,
+             coalesce((SELECT array_agg(DISTINCT u.id::text) FROM patient_care_teams pc
+                         JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+                         JOIN users u ON u.id = cm.user_id
+                        WHERE pc.patient_id = t.patient_id AND u.org_id = t.org_id AND u.status = 'active' AND u.role IN ('provider', 'staff')), '{}') AS care_team,
+             coalesce((SELECT array_agg(u.id::text) FROM thread_participants tp JOIN users u ON u.id = tp.user_id
+                        WHERE tp.thread_id = t.id AND u.status = 'active'), '{}') AS participants
+        FROM threads t WHERE t.org_id = ${orgId} AND t.id = ${threadId}`.execute(this.db);
+    return res.rows[0];
+  }
+
   async isParticipant(threadId: string, userId: string): Promise<boolean> {
     const row = await this.db.selectFrom('thread_participants').select('user_id').where('thread_id', '=', threadId).where('user_id', '=', userId).executeTakeFirst();
     return row !== undefined;

@@ -4,6 +4,7 @@ export const ERRORS = {
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
   password_rejected: { status: 400, title: 'The password does not meet the password rules' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
+  invalid_signature: { status: 401, title: 'The webhook signature is missing or wrong' },
   invalid_credentials: { status: 401, title: 'Organization, e-mail or password is incorrect' },
   invalid_mfa_code: { status: 401, title: 'The verification code is incorrect' },
   session_expired: { status: 401, title: 'The session has ended; sign in again' },
