@@ -93,7 +93,11 @@ export class NotificationDispatcher {
 
   /** Schedules (or moves) the recipient's flush job. */
   schedule(tx: Queryable, orgId: string, userId: string, at: Date, keyMode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
-    return this.queue.enqueueMany(tx, FLUSH_JOB, [{ payload: { orgId, userId }, runAt: at, key: flushKey(userId) }], keyMode);
+    return this.scheduleMany(tx, [{ orgId, userId, at }], keyMode);
+  }
+
+  scheduleMany(tx: Queryable, jobs: { orgId: string; userId: string; at: Date }[], keyMode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
+    return this.queue.enqueueMany(tx, FLUSH_JOB, jobs.map((j) => ({ payload: { orgId: j.orgId, userId: j.userId }, runAt: j.at, key: flushKey(j.userId) })), keyMode);
   }
 
   /** The installation's VAPID key pair, created on first use; the private key is wrapped by the master key. */

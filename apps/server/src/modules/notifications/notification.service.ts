@@ -13,7 +13,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { MessageCreatedEvent } from '../messages/message.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import { isClinical } from '../policy/policy.js';
-import type { ThreadService } from '../threads/thread.service.js';
+import type { ThreadAudience, ThreadService } from '../threads/thread.service.js';
 import type { UserRecord, UserService } from '../users/user.service.js';
 import { normalizePhone, type NotificationContacts } from './notification.contacts.js';
 import { FLUSH_JOB, flushKey, type NotificationDispatcher } from './notification.dispatch.js';
@@ -98,9 +98,7 @@ export class NotificationService {
   async messagesCreated(events: MessageCreatedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const threadKeys = [...new Map(events.map((e) => [`${e.orgId}|${e.threadId}`, e])).values()];
-    const audiences = new Map(
-      await Promise.all(threadKeys.map(async (e) => [`${e.orgId}|${e.threadId}`, await this.threads.audience(e.orgId, e.threadId)] as const)),
-    );
+    const audiences = await this.threads.audiences(threadKeys);
     const staffFilter = await this.staffFilter(threadKeys.map((e) => ({ orgId: e.orgId, threadId: e.threadId, audience: audiences.get(`${e.orgId}|${e.threadId}`) })));
     const items = events.flatMap((e) => {
       const a = audiences.get(`${e.orgId}|${e.threadId}`);
@@ -115,16 +113,16 @@ export class NotificationService {
         .map((userId) => ({ messageId: e.messageId, userId, orgId: e.orgId, threadId: e.threadId, messageAt: createdAt, dueAt: new Date(createdAt.getTime() + this.settings.delayMs) }));
     });
     if (items.length === 0) return;
+    const orgOf = new Map(items.map((i) => [i.userId, i.orgId]));
     await this.db.transaction().execute(async (tx) => {
       const inserted = await this.store.insertItems(tx, items);
-      const firstDue = new Map<string, { orgId: string; at: Date }>();
+      const firstDue = new Map<string, Date>();
       for (const row of inserted) {
-        const orgId = items.find((i) => i.userId === row.user_id)!.orgId;
         const prev = firstDue.get(row.user_id);
-        if (!prev || row.due_at < prev.at) firstDue.set(row.user_id, { orgId, at: row.due_at });
+        if (!prev || row.due_at < prev) firstDue.set(row.user_id, row.due_at);
       }
       // One flush job per recipient; if one is already waiting it keeps its (earlier or deferred) time: batching.
-      for (const [userId, { orgId, at }] of firstDue) await this.dispatcher.schedule(tx, orgId, userId, at, 'preserve_run_at');
+      await this.dispatcher.scheduleMany(tx, [...firstDue].map(([userId, at]) => ({ orgId: orgOf.get(userId)!, userId, at })), 'preserve_run_at');
     });
   }
 
@@ -139,7 +137,7 @@ export class NotificationService {
   }
 
   /** Staff of patient threads are notified per their settings: all care-team threads, assigned ones, urgent ones. */
-  private async staffFilter(threads: { orgId: string; threadId: string; audience: Awaited<ReturnType<ThreadService['audience']>> }[]) {
+  private async staffFilter(threads: { orgId: string; threadId: string; audience: ThreadAudience | undefined }[]) {
     const wanted = new Map<string, boolean>();
     const byOrg = new Map<string, typeof threads>();
     for (const t of threads) if (t.audience?.kind === 'patient') byOrg.set(t.orgId, [...(byOrg.get(t.orgId) ?? []), t]);

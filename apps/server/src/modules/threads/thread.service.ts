@@ -14,6 +14,15 @@ import { can, isStaffRole, patientScope, seesInternalThreads, type Action, type 
 import type { UserService } from '../users/user.service.js';
 import type { ThreadStore } from './thread.store.js';
 
+export interface ThreadAudience {
+  kind: 'patient' | 'internal';
+  patientId: string | null;
+  /** Active providers and staff on the patient's care teams (patient threads). */
+  careTeamIds: string[];
+  /** Active participants (internal threads). */
+  participantIds: string[];
+}
+
 export type ThreadRecord = NonNullable<Awaited<ReturnType<ThreadStore['byId']>>>;
 const subjectAad = (t: { org_id: string; id: string }) => aad('thread', t.org_id, t.id, 'subject');
 const THREAD_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
@@ -43,14 +52,13 @@ export class ThreadService {
   }
 
   /**
-   * Who takes part in a thread (for notifications, run by the system after a message was stored, not on behalf of
-   * a caller): the patient and the active providers and staff of the patient's care teams, or the participants of an
-   * internal thread. Undefined when the thread is not in this organization. Never returned to a client.
+   * Who takes part in these threads (for notifications, run by the system after messages were stored, not on behalf
+   * of a caller): the patient and the active providers and staff of the patient's care teams, or the participants of
+   * an internal thread. Keyed `orgId|threadId`; threads not in their organization are absent. Never sent to a client.
    */
-  async audience(orgId: string, threadId: string): Promise<{ kind: 'patient' | 'internal'; patientId: string | null; careTeamIds: string[]; participantIds: string[] } | undefined> {
-    const row = await this.store.audience(orgId, threadId);
-    if (!row) return undefined;
-    return { kind: row.kind, patientId: row.patient_id, careTeamIds: row.care_team, participantIds: row.participants };
+  async audiences(keys: { orgId: string; threadId: string }[]): Promise<Map<string, ThreadAudience>> {
+    const rows = await this.store.audiences(keys);
+    return new Map(rows.map((r) => [`${r.org_id}|${r.id}`, { kind: r.kind, patientId: r.patient_id, careTeamIds: r.care_team, participantIds: r.participants }]));
   }
 
   async create(ctx: RequestContext, input: Static<typeof ThreadCreate>): Promise<Static<typeof Thread>> {

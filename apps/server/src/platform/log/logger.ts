@@ -8,6 +8,7 @@ export const REDACT_PATHS = [
   'body', '*.body', 'subject', '*.subject', 'name', '*.name', 'email', '*.email', 'phone', '*.phone',
   'password', '*.password', 'newPassword', 'currentPassword', 'token', '*.token', 'code', '*.code',
   'dateOfBirth', '*.dateOfBirth', 'mrn', '*.mrn', 'query', '*.query',
+  'smsPhone', '*.smsPhone', 'endpoint', '*.endpoint', 'keys', '*.keys', 'From', '*.From', 'Body', '*.Body',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
 ];
