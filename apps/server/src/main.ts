@@ -53,7 +53,6 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
   if (created) logger.warn({ file: config.masterKeyFile }, 'created a new master key (mode 0600): back it up; without it the data cannot be read');
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  await migrateJobQueue(pool, logger);
   const services = buildServices(db, provider, config);
   return {
     config,
@@ -74,6 +73,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 export async function startHaven(config: Config, logger?: Logger): Promise<HavenServer> {
   checkTransport(config);
   const runtime = await openRuntime(config, logger);
+  await migrateJobQueue(runtime.pool, runtime.logger);
   const { app, services } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger, pool: runtime.pool });
   let seeded: HavenServer['seeded'];
   if (config.demoSeed && config.env !== 'production' && (await services.orgs.all()).length === 0) {
@@ -115,4 +115,4 @@ export async function startHaven(config: Config, logger?: Logger): Promise<Haven
   };
 }
 
-export { loadConfig };
+export { loadConfig, migrateJobQueue };

@@ -105,7 +105,7 @@ export class NotificationDispatcher {
     this.vapid ??= (async () => {
       let row = await this.store.vapidKeys();
       if (!row) {
-        const keys = generateVapidKeys();
+        const keys = await generateVapidKeys();
         const wrapped = await this.keyProvider.wrap(Buffer.from(keys.privateKey, 'utf8'), aad('vapid', 'default'));
         await this.store.insertVapidKeys({ publicKey: keys.publicKey, privateKeyCt: wrapped, masterKeyId: this.keyProvider.keyId });
         row = await this.store.vapidKeys();

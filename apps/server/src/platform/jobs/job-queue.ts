@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { Logger as GraphileLogger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import type { Logger as GraphileLogger, Runner, TaskList } from 'graphile-worker';
 import type { Queryable } from '../db/database.js';
 
 /**
@@ -92,13 +92,14 @@ export class JobQueue {
         }
       };
     }
+    const { run } = await import('graphile-worker');
     this.runner = await run({
       pgPool: opts.pool,
       taskList,
       concurrency: opts.concurrency,
       pollInterval: opts.pollMs,
       noHandleSignals: true,
-      logger: graphileLogger(opts.logger),
+      logger: await graphileLogger(opts.logger),
     });
   }
 
@@ -110,14 +111,19 @@ export class JobQueue {
   }
 }
 
-/** Installs or migrates the queue's schema (graphile_worker); `haven migrate` and every start run it. */
+/**
+ * Installs or migrates the queue's schema (graphile_worker); `haven migrate` and every server start run it. The
+ * library is loaded on first use, so CLI commands that run no jobs never load it.
+ */
 export async function migrateJobQueue(pool: pg.Pool, logger?: Logger): Promise<void> {
-  await runMigrations({ pgPool: pool, logger: graphileLogger(logger) });
+  const { runMigrations } = await import('graphile-worker');
+  await runMigrations({ pgPool: pool, logger: await graphileLogger(logger) });
 }
 
 /** graphile-worker's log lines into Haven's logger: its chatter at debug, problems at warn/error. */
-function graphileLogger(logger: Logger | undefined): GraphileLogger {
-  return new GraphileLogger((scope) => (level, message) => {
+async function graphileLogger(logger: Logger | undefined): Promise<GraphileLogger> {
+  const { Logger: GraphileLoggerClass } = await import('graphile-worker');
+  return new GraphileLoggerClass((scope) => (level, message) => {
     if (!logger) return;
     const fields = { queue: 'graphile-worker', ...(scope.taskIdentifier ? { job: scope.taskIdentifier } : {}), ...(scope.jobId ? { jobId: scope.jobId } : {}) };
     if (level === 'error') logger.error(fields, message);

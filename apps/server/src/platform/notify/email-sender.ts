@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DeliveryError, networkError } from './delivery-error.js';
 
 export interface EmailSettings {
@@ -26,21 +26,32 @@ export interface EmailSender {
   close(): void;
 }
 
-/** E-mail over SMTP with nodemailer: one pooled transport; certificates are verified whenever TLS is used. */
+/**
+ * E-mail over SMTP with nodemailer: one pooled transport, created (and the library loaded) on the first e-mail;
+ * certificates are verified whenever TLS is used.
+ */
 export class SmtpEmailSender implements EmailSender {
-  private readonly transport: Transporter;
+  private transport: Promise<Transporter> | undefined;
   private readonly from: string;
+  /** Read at startup, so a wrong SMTP_CA_FILE stops the server instead of the first e-mail. */
+  private readonly ca: Buffer | undefined;
 
-  constructor(settings: EmailSettings) {
+  constructor(private readonly settings: EmailSettings) {
     this.from = settings.from;
-    this.transport = nodemailer.createTransport({
+    this.ca = settings.caFile ? readFileSync(settings.caFile) : undefined;
+  }
+
+  private async open(): Promise<Transporter> {
+    const settings = this.settings;
+    const { default: nodemailer } = await import('nodemailer');
+    return nodemailer.createTransport({
       host: settings.host,
       port: settings.port,
       secure: settings.tls === 'implicit',
       requireTLS: settings.tls === 'starttls',
       ignoreTLS: settings.tls === 'none',
       ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),
-      tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(settings.caFile ? { ca: readFileSync(settings.caFile) } : {}) },
+      tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(this.ca ? { ca: this.ca } : {}) },
       pool: true,
       maxConnections: 2,
       connectionTimeout: settings.timeoutMs,
@@ -54,7 +65,11 @@ export class SmtpEmailSender implements EmailSender {
 
   async send(message: EmailMessage): Promise<{ responseCode: number | null }> {
     try {
-      const info = (await this.transport.sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, disableFileAccess: true, disableUrlAccess: true })) as { response?: string };
+      this.transport ??= this.open().catch((err: unknown) => {
+        this.transport = undefined;
+        throw err;
+      });
+      const info = (await (await this.transport).sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, disableFileAccess: true, disableUrlAccess: true })) as { response?: string };
       const code = Number(/^(\d{3})/.exec(info.response ?? '')?.[1]);
       return { responseCode: Number.isFinite(code) ? code : null };
     } catch (err) {
@@ -63,7 +78,7 @@ export class SmtpEmailSender implements EmailSender {
   }
 
   close(): void {
-    this.transport.close();
+    void this.transport?.then((t) => t.close(), () => undefined);
   }
 }
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import webpush from 'web-push';
 import { DeliveryError, httpError, networkError } from './delivery-error.js';
 
 export interface PushSubscriptionData {
@@ -29,6 +28,7 @@ export class WebPushSender implements PushSender {
   }
 
   async send(subscription: PushSubscriptionData, payload: string, vapid: VapidKeys): Promise<{ responseCode: number }> {
+    const { default: webpush } = await import('web-push');
     try {
       const res = await webpush.sendNotification(subscription, payload, {
         vapidDetails: { subject: this.settings.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
@@ -46,6 +46,8 @@ export class WebPushSender implements PushSender {
   }
 }
 
-export function generateVapidKeys(): VapidKeys {
+/** A new VAPID key pair (P-256), base64url. The library is loaded on first use. */
+export async function generateVapidKeys(): Promise<VapidKeys> {
+  const { default: webpush } = await import('web-push');
   return webpush.generateVAPIDKeys();
 }
