@@ -743,3 +743,42 @@ describe('the job queue', () => {
     await waitFor('the notification after the restart', () => counts(r).email === 1 && counts(r).sms === 1 && counts(r).push === 1);
   });
 });
+
+describe('SMS webhook with Twilio\'s signature scheme', () => {
+  test('X-Twilio-Signature over the public webhook URL and the form fields: valid accepted, anything else refused', async () => {
+    const token = randomBytes(16).toString('hex');
+    const publicUrl = 'https://haven.example.org';
+    const twilio = await startTestServer({
+      publicUrl,
+      notifyDelaySeconds: 3600,
+      smsAccountSid: 'ACtwilio',
+      smsAuthToken: token,
+      smsFrom: '+15550002222',
+      smsBaseUrl: 'http://127.0.0.1:9',
+      smsWebhookAuth: 'twilio',
+    });
+    try {
+      const t = await createPractice(twilio, 'twilio');
+      const phone = randomPhone();
+      await t.patientA.client.call('notifications.preferences.update', { body: { smsPhone: phone } });
+      await t.patientA.client.call('notifications.consent.update', { params: { channel: 'sms' }, body: { given: true } });
+      const url = `${publicUrl}/api/v1/notifications/sms/inbound`;
+      const post = (params: Record<string, string>, signature: string) =>
+        fetch(`${twilio.url}/api/v1/notifications/sms/inbound`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          body: new URLSearchParams(params).toString(),
+        });
+      const params = { MessageSid: 'SM1', AccountSid: 'ACtwilio', From: phone, To: '+15550002222', Body: 'Stop' };
+      assert.equal((await post(params, twilioSignature('another-token', url, params))).status, 401);
+      assert.equal((await post(params, twilioSignature(token, `${twilio.url}/api/v1/notifications/sms/inbound`, params))).status, 401, 'signed for another URL');
+      assert.equal((await post({ ...params, Body: 'START' }, twilioSignature(token, url, params))).status, 401, 'signed for other fields');
+      assert.equal((await t.patientA.client.call('notifications.preferences.get')).consent.sms.given, true);
+      assert.equal((await post(params, twilioSignature(token, url, params))).status, 200);
+      const prefs = await t.patientA.client.call('notifications.preferences.get');
+      assert.deepEqual([prefs.consent.sms.given, prefs.consent.sms.source], [false, 'sms_reply']);
+    } finally {
+      await twilio.stop();
+    }
+  });
+});
