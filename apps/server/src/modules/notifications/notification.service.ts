@@ -113,6 +113,8 @@ export class NotificationService {
         .map((userId) => ({ messageId: e.messageId, userId, orgId: e.orgId, threadId: e.threadId, messageAt: createdAt, dueAt: new Date(createdAt.getTime() + this.settings.delayMs) }));
     });
     if (items.length === 0) return;
+    // Rows and job keys in one order everywhere, so concurrent scheduling transactions (several nodes) never deadlock.
+    items.sort((x, y) => (x.userId === y.userId ? x.messageId.localeCompare(y.messageId) : x.userId.localeCompare(y.userId)));
     const orgOf = new Map(items.map((i) => [i.userId, i.orgId]));
     await this.db.transaction().execute(async (tx) => {
       const inserted = await this.store.insertItems(tx, items);
@@ -122,7 +124,8 @@ export class NotificationService {
         if (!prev || row.due_at < prev) firstDue.set(row.user_id, row.due_at);
       }
       // One flush job per recipient; if one is already waiting it keeps its (earlier or deferred) time: batching.
-      await this.dispatcher.scheduleMany(tx, [...firstDue].map(([userId, at]) => ({ orgId: orgOf.get(userId)!, userId, at })), 'preserve_run_at');
+      const jobs = [...firstDue].sort(([a], [b]) => a.localeCompare(b)).map(([userId, at]) => ({ orgId: orgOf.get(userId)!, userId, at }));
+      await this.dispatcher.scheduleMany(tx, jobs, 'preserve_run_at');
     });
   }
 
