@@ -237,6 +237,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   services.notifications.setLogger(opts.logger);
   if (opts.pool) {
     await services.jobs.start({ pool: opts.pool, db, logger: opts.logger, concurrency: config.jobConcurrency, pollMs: config.jobPollMs });
+    // The VAPID key pair exists from the first start on (created once, shared by every node through the database).
+    await services.notifications.pushPublicKey();
   }
   app.addHook('onClose', async () => {
     await services.jobs.stop();
