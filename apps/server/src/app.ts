@@ -58,6 +58,16 @@ import { ResourceStore } from './modules/resources/resource.store.js';
 import { ResourceService } from './modules/resources/resource.service.js';
 import { resourceHandlers } from './modules/resources/resource.routes.js';
 import { SecureFiles } from './platform/files/secure-files.js';
+import { NotificationStore } from './modules/notifications/notification.store.js';
+import { NotificationService } from './modules/notifications/notification.service.js';
+import { NotificationDispatcher, type Channels } from './modules/notifications/notification.dispatch.js';
+import { NotificationContacts } from './modules/notifications/notification.contacts.js';
+import { notificationHandlers } from './modules/notifications/notification.routes.js';
+import { JobQueue } from './platform/jobs/job-queue.js';
+import { SmtpEmailSender } from './platform/notify/email-sender.js';
+import { TwilioStyleSmsSender } from './platform/notify/sms-sender.js';
+import { WebPushSender } from './platform/notify/web-push-sender.js';
+import type pg from 'pg';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
 
@@ -77,6 +87,25 @@ export interface Services {
   eventStore: EventStore;
   observations: ObservationService;
   resources: ResourceService;
+  jobs: JobQueue;
+  notifications: NotificationService;
+  /** Outside channels (SMTP pool and such), closed when the app stops. */
+  channels: Channels;
+}
+
+/** The notification channels the configuration enables (push always; e-mail and SMS when configured). */
+export function buildChannels(config: Config): Channels {
+  return {
+    push: new WebPushSender({ subject: config.vapidSubject, timeoutMs: config.notifyTimeoutMs, caFile: config.pushCaFile }),
+    email:
+      config.smtpHost && config.smtpFrom
+        ? new SmtpEmailSender({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, user: config.smtpUser, password: config.smtpPassword, from: config.smtpFrom, caFile: config.smtpCaFile, timeoutMs: config.notifyTimeoutMs })
+        : null,
+    sms:
+      config.smsAccountSid && config.smsAuthToken && config.smsFrom
+        ? new TwilioStyleSmsSender({ baseUrl: config.smsBaseUrl, accountSid: config.smsAccountSid, authToken: config.smsAuthToken, from: config.smsFrom, timeoutMs: config.notifyTimeoutMs })
+        : null,
+  };
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
@@ -113,7 +142,32 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   });
   const resources = new ResourceService(db, new ResourceStore(db), threads, messages, attachments, keyring, audit, files);
   const observations = new ObservationService(db, new ObservationStore(db), patients, users, threads, messages, attachments, keyring, audit);
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore };
+  const jobs = new JobQueue();
+  const channels = buildChannels(config);
+  const notificationStore = new NotificationStore(db);
+  const contacts = new NotificationContacts(keyring);
+  let notifications: NotificationService | undefined;
+  const dispatcher = new NotificationDispatcher(db, notificationStore, jobs, users, messages, orgs, audit, contacts, keyProvider, channels, {
+    defaultBatchWindowS: Math.round(config.notifyBatchWindowMinutes * 60),
+    appUrl: config.notifyAppUrl,
+    maxAttempts: config.notifyMaxAttempts,
+    retry: { baseMs: config.notifyRetryBaseMs, maxMs: Math.max(config.notifyRetryBaseMs, config.notifyRetryMaxMs) },
+  }, () => ({ connectedUsers: (ids) => notifications!.connectedUsers(ids) }));
+  notifications = new NotificationService(db, notificationStore, dispatcher, threads, users, orgs, audit, contacts, {
+    delayMs: Math.round(config.notifyDelaySeconds * 1000),
+    defaultBatchWindowS: Math.round(config.notifyBatchWindowMinutes * 60),
+    pushHosts: config.pushEndpointHosts.map((h) => h.toLowerCase()),
+    sms: {
+      configured: Boolean(channels.sms),
+      webhookAuth: config.smsWebhookAuth,
+      webhookSecret: config.smsWebhookSecret,
+      authToken: config.smsAuthToken,
+      webhookUrl: `${config.publicUrl.replace(/\/+$/, '')}/api/v1/notifications/sms/inbound`,
+    },
+  });
+  // Who is connected (no notification for them) comes from the event sockets of every node.
+  notifications.usePresence({ connectedUsers: (ids) => events.connectedUsers(ids) });
+  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore, jobs, notifications, channels };
 }
 
 export interface AppOptions {
@@ -121,6 +175,8 @@ export interface AppOptions {
   db: Db;
   keyProvider: KeyProvider;
   logger: Logger;
+  /** The database pool; when given, this node runs jobs (notifications) while the app is up. */
+  pool?: pg.Pool;
 }
 
 export const secureCookies = (config: Config): boolean => Boolean(config.tlsCertFile) || !isLoopback(config.host) || config.publicUrl.startsWith('https:');
@@ -209,6 +265,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...resourceHandlers(services.resources),
     ...auditHandlers(services.audit, db),
     ...eventHandlers(services.events),
+    ...notificationHandlers(services.notifications),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
 
@@ -225,6 +282,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   const allowedOrigins = new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins.map((o) => new URL(o).origin)]);
   registerEventSocket(app, { hub, events: services.events, cookies, allowedOrigins });
+  // Side effects of committed events leave from the relay (after commit, at least once): notifications.
+  relay.onEvents(async (events) => {
+    const created = events.filter((e) => e.kind === 'message.created' && e.threadId && e.messageId && e.actorId);
+    if (created.length > 0) {
+      await services.notifications.messagesCreated(created.map((e) => ({ orgId: e.orgId, threadId: e.threadId!, messageId: e.messageId!, senderId: e.actorId!, createdAt: new Date(e.at) })));
+    }
+  });
   await hub.start();
   if (config.eventRelay) relay.start();
   app.addHook('preClose', async () => {
@@ -235,6 +299,17 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   // Malware scans of quarantined uploads and the orphaned-upload sweep run in the background while the app is up.
   services.attachments.startBackgroundJobs(opts.logger);
   app.addHook('onClose', async () => services.attachments.stopBackgroundJobs());
+  // Jobs run while the app is up: started here, stopped (running jobs finish) when it closes.
+  services.notifications.setLogger(opts.logger);
+  if (opts.pool) {
+    await services.jobs.start({ pool: opts.pool, db, logger: opts.logger, concurrency: config.jobConcurrency, pollMs: config.jobPollMs });
+    // The VAPID key pair exists from the first start on (created once, shared by every node through the database).
+    await services.notifications.pushPublicKey();
+  }
+  app.addHook('onClose', async () => {
+    await services.jobs.stop();
+    services.channels.email?.close();
+  });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openRuntime, startHaven, type Runtime } from './main.js';
+import { migrateJobQueue, openRuntime, startHaven, type Runtime } from './main.js';
 import { seedDemo, type SeededAccount } from './modules/demo/demo.seed.js';
 import { AppError } from './platform/http/errors.js';
 
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
   if (cmd === 'migrate') {
-    await withRuntime(config, async () => undefined);
+    await withRuntime(config, async (rt) => migrateJobQueue(rt.pool, rt.logger));
     process.stdout.write('Database is up to date.\n');
     return 0;
   }

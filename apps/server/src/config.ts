@@ -51,6 +51,31 @@ export const ConfigSchema = Type.Object({
   eventSocketFramesPerSecond: Type.Integer({ minimum: 1, description: 'Sustained client frames per second per socket (bursts of 5 s allowed)' }),
   eventSessionCheckMs: Type.Integer({ minimum: 50, description: 'How often every open socket re-checks its session (revocation, idle, expiry)' }),
   eventRetentionDays: Type.Number({ exclusiveMinimum: 0, description: 'How long events stay replayable; older cursors must resynchronize through the API' }),
+  jobConcurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Jobs each node runs at once' }),
+  jobPollMs: Type.Integer({ minimum: 50, description: 'How often scheduled (future) jobs are looked for; new jobs are picked up at once' }),
+  notifyDelaySeconds: Type.Number({ minimum: 0, description: 'Wait this long after a message before notifying a recipient who has not read it' }),
+  notifyBatchWindowMinutes: Type.Number({ minimum: 0, maximum: 1440, description: 'Default batching window: at most one notification per recipient per window' }),
+  notifyAppUrl: Type.String({ pattern: '^https?://', description: 'Base URL of the app that notification links open (link: <url>/inbox)' }),
+  notifyMaxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+  notifyRetryBaseMs: Type.Integer({ minimum: 10 }),
+  notifyRetryMaxMs: Type.Integer({ minimum: 10 }),
+  notifyTimeoutMs: Type.Integer({ minimum: 100 }),
+  smtpHost: Type.Optional(Type.String({ minLength: 1 })),
+  smtpPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+  smtpTls: Type.Union([Type.Literal('starttls'), Type.Literal('implicit'), Type.Literal('none')], { description: 'starttls: STARTTLS required; implicit: TLS from the first byte (port 465); none: plain (loopback relays only)' }),
+  smtpUser: Type.Optional(Type.String()),
+  smtpPassword: Type.Optional(Type.String()),
+  smtpFrom: Type.Optional(Type.String({ minLength: 3 })),
+  smtpCaFile: Type.Optional(Type.String()),
+  smsAccountSid: Type.Optional(Type.String({ minLength: 1 })),
+  smsAuthToken: Type.Optional(Type.String({ minLength: 1 })),
+  smsFrom: Type.Optional(Type.String({ minLength: 1 })),
+  smsBaseUrl: Type.String({ pattern: '^https?://' }),
+  smsWebhookAuth: Type.Union([Type.Literal('hmac'), Type.Literal('twilio')]),
+  smsWebhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+  vapidSubject: Type.String({ pattern: '^(mailto:|https://)' }),
+  pushCaFile: Type.Optional(Type.String()),
+  pushEndpointHosts: Type.Array(Type.String({ minLength: 1 }), { description: 'Hosts (and their subdomains) that Web Push subscriptions may point to: the browsers\' push services' }),
   logLevel: Type.Union([
     Type.Literal('fatal'),
     Type.Literal('error'),
@@ -112,6 +137,31 @@ const ENV_KEYS: Record<keyof Config, string> = {
   eventSocketFramesPerSecond: 'EVENT_SOCKET_FRAMES_PER_SECOND',
   eventSessionCheckMs: 'EVENT_SESSION_CHECK_MS',
   eventRetentionDays: 'EVENT_RETENTION_DAYS',
+  jobConcurrency: 'JOB_CONCURRENCY',
+  jobPollMs: 'JOB_POLL_MS',
+  notifyDelaySeconds: 'NOTIFY_DELAY_SECONDS',
+  notifyBatchWindowMinutes: 'NOTIFY_BATCH_WINDOW_MINUTES',
+  notifyAppUrl: 'NOTIFY_APP_URL',
+  notifyMaxAttempts: 'NOTIFY_MAX_ATTEMPTS',
+  notifyRetryBaseMs: 'NOTIFY_RETRY_BASE_MS',
+  notifyRetryMaxMs: 'NOTIFY_RETRY_MAX_MS',
+  notifyTimeoutMs: 'NOTIFY_TIMEOUT_MS',
+  smtpHost: 'SMTP_HOST',
+  smtpPort: 'SMTP_PORT',
+  smtpTls: 'SMTP_TLS',
+  smtpUser: 'SMTP_USER',
+  smtpPassword: 'SMTP_PASSWORD',
+  smtpFrom: 'SMTP_FROM',
+  smtpCaFile: 'SMTP_CA_FILE',
+  smsAccountSid: 'SMS_ACCOUNT_SID',
+  smsAuthToken: 'SMS_AUTH_TOKEN',
+  smsFrom: 'SMS_FROM',
+  smsBaseUrl: 'SMS_BASE_URL',
+  smsWebhookAuth: 'SMS_WEBHOOK_AUTH',
+  smsWebhookSecret: 'SMS_WEBHOOK_SECRET',
+  vapidSubject: 'VAPID_SUBJECT',
+  pushCaFile: 'PUSH_CA_FILE',
+  pushEndpointHosts: 'PUSH_ENDPOINT_HOSTS',
   logLevel: 'LOG_LEVEL',
 };
 
@@ -132,6 +182,9 @@ export const DEFAULT_ATTACHMENT_TYPES = [
   'application/vnd.oasis.opendocument.text',
   'text/plain',
 ];
+
+/** The push services of current browsers (Chrome/Edge via FCM, Firefox, Edge on Windows, Safari). */
+export const DEFAULT_PUSH_HOSTS = ['fcm.googleapis.com', 'push.services.mozilla.com', 'notify.windows.com', 'push.apple.com'];
 
 function defaults(env: Env): Record<string, unknown> {
   const mode = env.HAVEN_ENV ?? env.NODE_ENV ?? 'development';
@@ -168,6 +221,19 @@ function defaults(env: Env): Record<string, unknown> {
     eventSocketFramesPerSecond: 20,
     eventSessionCheckMs: 500,
     eventRetentionDays: 7,
+    jobConcurrency: 4,
+    jobPollMs: 1000,
+    notifyDelaySeconds: 60,
+    notifyBatchWindowMinutes: 10,
+    notifyMaxAttempts: 5,
+    notifyRetryBaseMs: 30_000,
+    notifyRetryMaxMs: 3_600_000,
+    notifyTimeoutMs: 10_000,
+    smtpPort: 587,
+    smtpTls: 'starttls',
+    smsBaseUrl: 'https://api.twilio.com',
+    smsWebhookAuth: 'hmac',
+    pushEndpointHosts: DEFAULT_PUSH_HOSTS,
     logLevel: mode === 'test' ? 'silent' : 'info',
   };
 }
@@ -201,6 +267,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   merged.publicUrl ??= `http://localhost:${String(merged.port)}`;
   merged.attachmentDir = path.resolve(String(merged.attachmentDir ?? path.join(String(merged.dataDir), 'attachments')));
   merged.attachmentStorage ??= merged.s3Bucket ? 's3' : 'local';
+  merged.notifyAppUrl = String(merged.notifyAppUrl ?? merged.publicUrl).replace(/\/+$/, '');
+  // The VAPID subject is a contact for push services: an https: URL or a mailto: address.
+  merged.vapidSubject ??= String(merged.publicUrl).startsWith('https://')
+    ? String(merged.publicUrl)
+    : `mailto:${merged.smtpFrom ? String(merged.smtpFrom).replace(/^.*<([^>]+)>.*$/, '$1') : 'postmaster@haven.invalid'}`;
+  if (merged.smtpHost && !merged.smtpFrom) throw new ConfigError('SMTP_HOST needs SMTP_FROM (the sender address of notification e-mails)');
+  if (Boolean(merged.smtpUser) !== Boolean(merged.smtpPassword)) throw new ConfigError('Set both SMTP_USER and SMTP_PASSWORD, or neither');
+  const smsSet = [merged.smsAccountSid, merged.smsAuthToken, merged.smsFrom].filter(Boolean).length;
+  if (smsSet !== 0 && smsSet !== 3) throw new ConfigError('SMS needs SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM together');
   if (merged.attachmentStorage === 's3' && !merged.s3Bucket) throw new ConfigError('ATTACHMENT_STORAGE=s3 needs S3_BUCKET');
   if (merged.env === 'production' && merged.demoSeed === true) {
     throw new ConfigError('DEMO_SEED cannot be enabled in production mode');

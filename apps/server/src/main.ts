@@ -6,6 +6,8 @@ import { createKeyProvider, type KeyProvider } from './platform/crypto/key-provi
 import { createDb, type Db } from './platform/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/db/embedded.js';
 import { migrateToLatest } from './platform/db/migrate.js';
+import { migrateJobQueue } from './platform/jobs/job-queue.js';
+import type pg from 'pg';
 import { createLogger } from './platform/log/logger.js';
 import type { EventRelay } from './modules/events/event.relay.js';
 import type { EventHub } from './modules/events/event.hub.js';
@@ -14,6 +16,7 @@ import { seedDemo, type SeededAccount } from './modules/demo/demo.seed.js';
 export interface Runtime {
   config: Config;
   db: Db;
+  pool: pg.Pool;
   services: Services;
   keyProvider: KeyProvider;
   logger: Logger;
@@ -49,7 +52,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
     url = embedded.url;
     logger.info({ ms: Date.now() - t0, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
   }
-  const { db } = createDb(url, config.dbPoolSize);
+  const { db, pool } = createDb(url, config.dbPoolSize);
   const { provider, created } = await createKeyProvider(config);
   if (created) logger.warn({ file: config.masterKeyFile }, 'created a new master key (mode 0600): back it up; without it the data cannot be read');
   const applied = await migrateToLatest(db);
@@ -58,6 +61,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
   return {
     config,
     db,
+    pool,
     services,
     keyProvider: provider,
     logger,
@@ -73,7 +77,8 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 export async function startHaven(config: Config, logger?: Logger): Promise<HavenServer> {
   checkTransport(config);
   const runtime = await openRuntime(config, logger);
-  const { app, services, relay, hub } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger });
+  await migrateJobQueue(runtime.pool, runtime.logger);
+  const { app, services, relay, hub } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger, pool: runtime.pool });
   let seeded: HavenServer['seeded'];
   if (config.demoSeed && config.env !== 'production' && (await services.orgs.all()).length === 0) {
     seeded = await seedDemo(runtime.db, services);
@@ -116,4 +121,4 @@ export async function startHaven(config: Config, logger?: Logger): Promise<Haven
   };
 }
 
-export { loadConfig };
+export { loadConfig, migrateJobQueue };

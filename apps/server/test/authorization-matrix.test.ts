@@ -150,6 +150,16 @@ audit.verify                     401   403   403   403   403   403   403   ok   
 audit.checkpoints                401   403   403   403   403   403   403   ok    401   403   403   403
 audit.publicKey                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 events.ticket                    401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+
+notifications.preferences.get    401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+notifications.preferences.update 401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+notifications.consent.update     401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+notifications.push.publicKey     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+notifications.push.subscribe     401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+notifications.push.list          401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+notifications.push.unsubscribe   401   ok    404   404   404   404   404   404   401   404   404   404
+notifications.sms.inbound        401   401   401   401   401   401   401   401   401   401   401   401
+notifications.attempts.list      401   403   403   403   403   403   ok    403   401   ok    403   403
 `;
 // Notes on individual cells:
 // - auth.login: each actor signs in with its own credentials (anonymous with patient A's); the deactivated
@@ -174,6 +184,10 @@ events.ticket                    401   ok    ok    ok    ok    ok    ok    ok   
 //   variants a fresh message by patient A. Seeing the message but not being its (staff) sender is 403.
 // - messages.versions: patients never see earlier versions, answered like a missing message (404), as
 //   src/modules/messages/message.test.ts also expects.
+// - notifications.preferences.*, consent, push.subscribe/list act on the caller's own settings: there is no user id
+//   to name. push.unsubscribe names a fresh subscription of patient A: everyone else gets 404. sms.inbound is the
+//   SMS provider's webhook: its authentication is the signature, so an unsigned post is 401 whoever sends it.
+//   attempts.list is for admins (org B's admin sees org B's attempts only: see notification.test.ts).
 // - attachments.*: upload is for a fresh message id in thread A; list, download and preview name a JPEG that
 //   patient A attached to a message in thread A (uploaded, then the message sent). They follow the thread.
 // - observations.*: all name patient A. Patients submit (and read) their own device data; admins may import and
@@ -246,7 +260,15 @@ let w: World;
 const WORD = 'quetzal';
 
 before(async () => {
-  const server = await startTestServer();
+  // Push subscriptions may point at loopback only and SMS goes to a closed loopback port: nothing leaves the machine.
+  const server = await startTestServer({
+    pushEndpointHosts: ['127.0.0.1'],
+    smsAccountSid: 'ACmatrix',
+    smsAuthToken: 'matrix-token',
+    smsFrom: '+15550000000',
+    smsBaseUrl: 'http://127.0.0.1:9',
+    smsWebhookSecret: randomBytes(24).toString('hex'),
+  });
   const [A, B] = await Promise.all([createPractice(server, 'orga'), createPractice(server, 'orgb')]);
   const deactivated = await addStaff(server, 'orga', A.admin.client, 'staff', 'Former Nurse orga', A.dept.id);
   await A.admin.client.call('careTeams.members.add', { params: { id: A.teamA.id }, body: { userId: deactivated.id } });
@@ -338,7 +360,7 @@ function matches(expected: Expected, o: Outcome): boolean {
     case 'ok':
       return o.status < 300;
     case 401:
-      return o.status === 401 && ['unauthenticated', 'session_expired', 'invalid_credentials'].includes(o.code ?? '');
+      return o.status === 401 && ['unauthenticated', 'session_expired', 'invalid_credentials', 'invalid_signature'].includes(o.code ?? '');
     case 403:
       return o.status === 403 && o.code === 'forbidden';
     case 404:
@@ -625,7 +647,33 @@ const REQUESTS: Record<string, Request> = {
   'audit.publicKey': (a) => attempt(client(a).call('audit.publicKey')),
   // Anyone signed in has an event stream (it carries only what they may see; see events.test.ts).
   'events.ticket': (a) => attempt(client(a).call('events.ticket')),
+
+  // notifications (every allowed cell writes the same values, so the order of cells does not matter)
+  'notifications.preferences.get': (a) => attempt(client(a).call('notifications.preferences.get')),
+  'notifications.preferences.update': (a) => attempt(client(a).call('notifications.preferences.update', { body: { batchWindowMinutes: 10 } })),
+  'notifications.consent.update': (a) => attempt(client(a).call('notifications.consent.update', { params: { channel: 'email' }, body: { given: false } })),
+  'notifications.push.publicKey': (a) => attempt(client(a).call('notifications.push.publicKey')),
+  'notifications.push.subscribe': (a) => attempt(client(a).call('notifications.push.subscribe', { body: pushSubscription() })),
+  'notifications.push.list': (a) => attempt(client(a).call('notifications.push.list')),
+  'notifications.push.unsubscribe': async (a) => {
+    const sub = await client('patientA').call('notifications.push.subscribe', { body: pushSubscription() });
+    return attempt(client(a).call('notifications.push.unsubscribe', { params: { id: sub.id } }));
+  },
+  'notifications.sms.inbound': async (a) => {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    const token = a === 'anonymous' ? undefined : w.members[a].client.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${w.server.url}/api/v1/notifications/sms/inbound`, { method: 'POST', headers, body: new URLSearchParams({ From: '+15550100', Body: 'STOP' }).toString() });
+    const problem = res.ok ? undefined : ((await res.json()) as { code: string });
+    return { status: res.status, code: problem?.code ?? null };
+  },
+  'notifications.attempts.list': (a) => attempt(client(a).call('notifications.attempts.list', { query: { limit: 5 } })),
 };
+
+/** A Web Push subscription body pointing at a closed loopback port (never contacted: nothing is scheduled to it). */
+function pushSubscription() {
+  return { endpoint: `https://127.0.0.1:9/push/${uniq()}`, keys: { p256dh: `B${randomBytes(64).toString('base64url')}`, auth: randomBytes(16).toString('base64url') } };
+}
 
 // Every row has a request and every request a row (a typo here would otherwise skip a row silently).
 for (const row of ROWS) if (!REQUESTS[row.key]) throw new Error(`no request for matrix row ${row.key}`);

@@ -66,6 +66,9 @@ const C = {
   observationNote: canary('observation-note'),
   observationIdentifier: canary('observation-identifier'),
   enteredValue: `81.91${digits(4)}`,
+  notifyEmailLocal: canary('notify-email'),
+  smsPhone: `+1${digits(10)}`,
+  pushPath: canary('push-endpoint'),
 };
 const patientEmail = `${C.patientEmailLocal}@patients.enc.test`;
 const staffEmail = `${C.staffEmailLocal}@enc.test`;
@@ -95,7 +98,8 @@ const secrets: { label: string; value: string }[] = [];
 const keyMaterial: Needle[] = [];
 
 before(async () => {
-  server = await startTestServer();
+  // Notifications wait an hour (none is sent during the test) and push endpoints may name the canary's host.
+  server = await startTestServer({ pushEndpointHosts: ['push.enc.test'], notifyDelaySeconds: 3600 });
   p = await createPractice(server, 'enc');
 
   // Patient: name, e-mail, phone, date of birth, MRN; then a new name and MRN.
@@ -103,6 +107,11 @@ before(async () => {
     body: { email: patientEmail, name: C.patientName, phone: C.phone, dateOfBirth: C.dob, mrn: C.mrn, password: C.patientPassword, careTeamIds: [p.teamA.id] },
   });
   const patient = await signIn(server, 'enc', patientEmail, C.patientPassword);
+  // Notification contacts: an e-mail address for notifications, an SMS number, a Web Push subscription.
+  await patient.call('notifications.preferences.update', { body: { email: `${C.notifyEmailLocal}@notify.enc.test`, smsPhone: C.smsPhone } });
+  await patient.call('notifications.push.subscribe', {
+    body: { endpoint: `https://push.enc.test/${C.pushPath}`, keys: { p256dh: `B${randomBytes(64).toString('base64url')}`, auth: randomBytes(16).toString('base64url') } },
+  });
 
   // Staff member: name, e-mail; then a new name; TOTP enrollment (secret encrypted at rest).
   const staff = await p.admin.client.call('users.create', { body: { role: 'staff', email: staffEmail, name: C.staffName, password: C.staffPassword } });
@@ -314,6 +323,17 @@ describe('authorized callers read every encrypted field back in plaintext', () =
       assert.equal(ct[0], 1, `${column} has the v1 ciphertext format`);
       assert.equal(ct.length, 1 + 12 + 16 + Buffer.byteLength(plain), `${column} is AES-GCM output of the value`);
     }
+  });
+
+  test('notification contacts: e-mail override, SMS number, push subscription', async () => {
+    const self = await signIn(server, 'enc', patientEmail, C.patientPassword);
+    const prefs = await self.call('notifications.preferences.get');
+    assert.equal(prefs.email, `${C.notifyEmailLocal}@notify.enc.test`);
+    assert.equal(prefs.smsPhone, C.smsPhone);
+    assert.equal(prefs.pushSubscriptions, 1);
+    const row = await server.sql<{ email_ct: Buffer; sms_phone_ct: Buffer }>('select email_ct, sms_phone_ct from notification_preferences where user_id = $1', [canaryPatient.id]);
+    assert.equal(row.rows[0]!.email_ct.length, 1 + 12 + 16 + Buffer.byteLength(`${C.notifyEmailLocal}@notify.enc.test`));
+    assert.equal(row.rows[0]!.sms_phone_ct.length, 1 + 12 + 16 + C.smsPhone.length);
   });
 
   test('staff identity and TOTP secret', async () => {

@@ -42,6 +42,18 @@ import {
   ObservationListQuery,
 } from './observations.js';
 import { Resource, ResourceCreate, ResourceListQuery, ResourceParams, ResourceShare, ResourceShareParams, ResourceUpdate } from './resources.js';
+import {
+  ConsentParams,
+  ConsentUpdate,
+  NotificationAttempt,
+  NotificationAttemptQuery,
+  NotificationPreferences,
+  NotificationPreferencesUpdate,
+  PushPublicKey,
+  PushSubscription,
+  PushSubscriptionCreate,
+  SmsInbound,
+} from './notifications.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -72,6 +84,11 @@ export interface EndpointDef {
    * answer is a file; `response` only documents it.
    */
   binary?: 'request' | 'response';
+  /**
+   * The request body is `application/x-www-form-urlencoded` (webhooks of outside providers), parsed into `body`;
+   * the raw bytes reach the handler too, for signature checks.
+   */
+  form?: true;
   /** Media type of a binary response, for the OpenAPI document. */
   produces?: string;
   /** JSON request bodies: the media types accepted (default application/json only), e.g. application/fhir+json. */
@@ -156,6 +173,16 @@ export const endpoints = {
   'resources.upload': def({ method: 'PUT', path: '/resources/:resourceId/file', summary: "Upload (or replace) a file resource's bytes (raw bytes as the body)", tag: 'resources', auth: 'session', params: ResourceParams, headers: AttachmentUploadHeaders, binary: 'request', status: 200, response: Resource }),
   'resources.download': def({ method: 'GET', path: '/resources/:resourceId/file', summary: "Download a file resource's bytes (Content-Disposition: attachment)", tag: 'resources', auth: 'session', params: ResourceParams, binary: 'response', produces: 'application/octet-stream', status: 200, response: BinaryContent }),
   'resources.share': def({ method: 'POST', path: '/threads/:threadId/resources/:resourceId/share', summary: 'Share a resource into a thread as a message (a copy of the file, or the link); idempotent by client-supplied id', tag: 'resources', auth: 'session', params: ResourceShareParams, body: ResourceShare, status: 201, response: Message }),
+  // notifications
+  'notifications.preferences.get': def({ method: 'GET', path: '/notifications/preferences', summary: 'Your notification preferences and consent', tag: 'notifications', auth: 'session', status: 200, response: NotificationPreferences }),
+  'notifications.preferences.update': def({ method: 'PATCH', path: '/notifications/preferences', summary: 'Change your channels, addresses, quiet hours, batching and (staff) which threads notify you', tag: 'notifications', auth: 'session', body: NotificationPreferencesUpdate, status: 200, response: NotificationPreferences }),
+  'notifications.consent.update': def({ method: 'PUT', path: '/notifications/consent/:channel', summary: 'Give or withdraw your consent to e-mail or SMS notifications (recorded and audited)', tag: 'notifications', auth: 'session', params: ConsentParams, body: ConsentUpdate, status: 200, response: NotificationPreferences }),
+  'notifications.push.publicKey': def({ method: 'GET', path: '/notifications/push/public-key', summary: 'VAPID public key for PushManager.subscribe', tag: 'notifications', auth: 'public', status: 200, response: PushPublicKey }),
+  'notifications.push.subscribe': def({ method: 'POST', path: '/notifications/push/subscriptions', summary: 'Subscribe this device to Web Push (https endpoints only)', tag: 'notifications', auth: 'session', body: PushSubscriptionCreate, status: 201, response: PushSubscription }),
+  'notifications.push.list': def({ method: 'GET', path: '/notifications/push/subscriptions', summary: 'Your devices subscribed to Web Push', tag: 'notifications', auth: 'session', status: 200, response: Type.Object({ items: Type.Array(PushSubscription) }) }),
+  'notifications.push.unsubscribe': def({ method: 'DELETE', path: '/notifications/push/subscriptions/:id', summary: 'Unsubscribe a device', tag: 'notifications', auth: 'session', params: IdParams, status: 200, response: Ok }),
+  'notifications.sms.inbound': def({ method: 'POST', path: '/notifications/sms/inbound', summary: "SMS provider webhook for replies (STOP/START); signed with the configured secret or Twilio's scheme", tag: 'notifications', auth: 'public', form: true, body: SmsInbound, status: 200, response: Ok }),
+  'notifications.attempts.list': def({ method: 'GET', path: '/notifications/attempts', summary: 'Delivery attempts, newest first, without content or addresses (admin)', tag: 'notifications', auth: 'session', query: NotificationAttemptQuery, status: 200, response: Page(NotificationAttempt) }),
 
   // audit
   'audit.list': def({ method: 'GET', path: '/audit/events', summary: 'Audit trail (compliance)', tag: 'audit', auth: 'session', query: AuditQuery, status: 200, response: Page(AuditEvent) }),
@@ -167,4 +194,4 @@ export const endpoints = {
 export type Endpoints = typeof endpoints;
 export type OperationId = keyof Endpoints;
 /** Operations whose request and response are JSON (everything `HavenClient.call` can send). */
-export type JsonOperationId = { [K in OperationId]: Endpoints[K] extends { binary: 'request' | 'response' } ? never : K }[OperationId];
+export type JsonOperationId = { [K in OperationId]: Endpoints[K] extends { binary: 'request' | 'response' } | { form: true } ? never : K }[OperationId];

@@ -9,5 +9,6 @@ export * from './events.js';
 export * from './event-stream.js';
 export * from './observations.js';
 export * from './resources.js';
+export * from './notifications.js';
 export * from './endpoints.js';
 export * from './client.js';

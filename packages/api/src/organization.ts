@@ -9,6 +9,9 @@ export const Organization = Type.Object({
   name: Type.String(),
   staffSeeAllPatients: Type.Boolean({ description: 'Small practices: every provider and staff member sees every patient' }),
   topics: Type.Array(Topic),
+  notificationSenderName: Type.Union([Type.String(), Type.Null()], {
+    description: 'Practice name that notifications use ("a new secure message from …"); null: the organization name. It must not reveal a condition',
+  }),
 });
 export type Organization = Static<typeof Organization>;
 
@@ -17,6 +20,7 @@ export const OrganizationUpdate = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     staffSeeAllPatients: Type.Optional(Type.Boolean()),
     topics: Type.Optional(Type.Array(Topic, { minItems: 1, maxItems: 50 })),
+    notificationSenderName: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 60, pattern: '^[^\\u0000-\\u001f\\u007f<>]+$' }), Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -17,7 +17,10 @@ export interface RelayBatch {
   events: RelayedEvent[];
 }
 
-/** Side effects that follow events after commit (notifications, later integrations). Must be idempotent. */
+/**
+ * Side effects that follow events after commit (notifications, later integrations). Called at least once per
+ * event (again after a relay fail-over), so they must be idempotent; three failures in a row are logged and skipped.
+ */
 export type EventListener = (events: StoredEvent[]) => Promise<void>;
 
 const BATCH = 1000;
@@ -153,9 +156,21 @@ export class EventRelay {
     const to = events[events.length - 1]!.position;
     const batch: RelayBatch = { from, to, events: relayed };
     this.bus.publish(SUBJECTS.events, JSON.stringify(batch));
-    for (const listener of this.listeners) {
-      listener(events).catch((err: Error) => this.logger.error({ err: { message: err.message } }, 'event listener failed'));
-    }
+    // Side effects run before the relay records this batch as published (with its next statement), so a relay
+    // that dies first leaves them to be run again by the next one: at least once, and listeners are idempotent.
+    for (const listener of this.listeners) await this.runListener(listener, events);
     return to;
+  }
+
+  private async runListener(listener: EventListener, events: StoredEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await listener(events);
+      } catch (err) {
+        this.logger.error({ err: { message: (err as Error).message }, attempt }, 'event listener failed');
+        if (attempt >= 3 || this.stopped) return;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 }

@@ -16,6 +16,15 @@ import type { EventOutbox } from '../events/event.outbox.js';
 import type { MessageStore } from './message.store.js';
 
 type MessageRow = NonNullable<Awaited<ReturnType<MessageStore['one']>>>;
+
+/** A message that was stored (committed), as side effects (notifications, from the event relay) need it. */
+export interface MessageCreatedEvent {
+  orgId: string;
+  threadId: string;
+  messageId: string;
+  senderId: string;
+  createdAt: Date;
+}
 type Out = Static<typeof Message>;
 
 export const bodyAad = (orgId: string, threadId: string, messageId: string, version: number): string =>
@@ -71,6 +80,7 @@ function presentRow(r: MessageRow, body: string | null, attachments: AttachmentS
 }
 
 export class MessageService {
+
   constructor(
     private readonly db: Db,
     private readonly store: MessageStore,
@@ -81,6 +91,12 @@ export class MessageService {
     private readonly outbox: EventOutbox,
     private readonly attachments: MessageAttachments,
   ) {}
+
+
+  /** Of these messages, those not retracted and not yet read by the user (for notifications; system use only). */
+  unreadBy(orgId: string, userId: string, messageIds: string[]): Promise<string[]> {
+    return this.store.unreadBy(orgId, userId, messageIds);
+  }
 
   /** Keyed hash of a message text: proves integrity without letting anyone confirm a guessed text. */
   private async contentHash(keyId: string, body: string): Promise<Buffer> {

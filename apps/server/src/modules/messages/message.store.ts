@@ -110,6 +110,16 @@ export class MessageStore {
     return items.map((m) => seqById.get(m.id) ?? null);
   }
 
+  /** Of these messages, those not retracted and not yet read by the user. */
+  async unreadBy(orgId: string, userId: string, messageIds: string[]): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    const res = await sql<{ id: string }>`
+      SELECT m.id FROM messages m
+       WHERE m.org_id = ${orgId} AND m.id = ANY(${messageIds}::uuid[]) AND m.retracted_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM message_receipts r WHERE r.message_id = m.id AND r.user_id = ${userId} AND r.read_at IS NOT NULL)`.execute(this.db);
+    return res.rows.map((r) => r.id);
+  }
+
   /** Replaces a message's search tokens with those of its new current version. */
   async replaceTokens(tx: Queryable, orgId: string, threadId: string, messageId: string, tokens: Buffer[]): Promise<void> {
     await sql`

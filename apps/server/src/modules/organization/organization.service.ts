@@ -68,7 +68,15 @@ export class OrganizationService {
       name: org.name,
       staffSeeAllPatients: org.settings.staffSeeAllPatients === true,
       topics: org.settings.topics ?? DEFAULT_TOPICS,
+      notificationSenderName: org.settings.notificationSenderName ?? null,
     };
+  }
+
+  /** The practice name notifications use: the configured sender name, or the organization's name. */
+  async notificationSenderName(orgId: string): Promise<string> {
+    const org = await this.store.byId(orgId);
+    if (!org) throw notFound('organization');
+    return org.settings.notificationSenderName ?? org.name;
   }
 
   private async require(ctx: RequestContext, action: 'organization.read' | 'organization.manage'): Promise<void> {
@@ -90,6 +98,7 @@ export class OrganizationService {
       const settings: OrgSettings = { ...org.settings };
       if (input.staffSeeAllPatients !== undefined) settings.staffSeeAllPatients = input.staffSeeAllPatients;
       if (input.topics) settings.topics = [...new Set(input.topics)];
+      if (input.notificationSenderName !== undefined) settings.notificationSenderName = input.notificationSenderName?.trim() || null;
       await this.store.update(tx, org.id, { name: input.name, settings });
       await this.audit.recordFor(tx, ctx, {
         action: 'organization.update',

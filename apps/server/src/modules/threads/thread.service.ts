@@ -20,6 +20,15 @@ export interface Viewer {
   userId: string;
   role: Role;
 }
+export interface ThreadAudience {
+  kind: 'patient' | 'internal';
+  patientId: string | null;
+  /** Active providers and staff on the patient's care teams (patient threads). */
+  careTeamIds: string[];
+  /** Active participants (internal threads). */
+  participantIds: string[];
+}
+
 export type ThreadRecord = NonNullable<Awaited<ReturnType<ThreadStore['byId']>>>;
 const subjectAad = (t: { org_id: string; id: string }) => aad('thread', t.org_id, t.id, 'subject');
 const THREAD_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
@@ -51,7 +60,9 @@ export class ThreadService {
 
   /**
    * Who may see each of these threads right now (the audience of its live events), decided by the policy module
-   * from current memberships: checked when an event is delivered, not when a socket opened. `knownOrgIds` (the
+   * from current memberships: checked when an event is delivered, not when a socket opened. (Everyone who may see,
+   * e.g. all clinical staff when the organization lets staff see every patient; `audiences` below is who takes
+   * part, for notifications.) `knownOrgIds` (the
    * organizations of these threads, when the caller knows them) saves a query; it only selects settings.
    */
   async audience(threadIds: string[], knownOrgIds?: string[]): Promise<Map<string, Viewer[]>> {
@@ -69,6 +80,16 @@ export class ThreadService {
       if (can(actor, 'threads.read', resource, settings.get(c.org_id)!)) out.get(c.thread_id)?.push({ userId: c.user_id, role: c.role });
     }
     return out;
+  }
+
+  /**
+   * Who takes part in these threads (for notifications, run by the system after messages were stored, not on behalf
+   * of a caller): the patient and the active providers and staff of the patient's care teams, or the participants of
+   * an internal thread. Keyed `orgId|threadId`; threads not in their organization are absent. Never sent to a client.
+   */
+  async audiences(keys: { orgId: string; threadId: string }[]): Promise<Map<string, ThreadAudience>> {
+    const rows = await this.store.audiences(keys);
+    return new Map(rows.map((r) => [`${r.org_id}|${r.id}`, { kind: r.kind, patientId: r.patient_id, careTeamIds: r.care_team, participantIds: r.participants }]));
   }
 
   async create(ctx: RequestContext, input: Static<typeof ThreadCreate>): Promise<Static<typeof Thread>> {

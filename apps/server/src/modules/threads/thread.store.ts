@@ -147,6 +147,26 @@ export class ThreadStore {
     return out;
   }
 
+  /**
+   * Who takes part in some threads, for notifications: the patient and the active providers and staff of the
+   * patient's care teams (patient threads), or the active participants (internal threads). One query for all.
+   */
+  async audiences(keys: { orgId: string; threadId: string }[]): Promise<{ org_id: string; id: string; kind: 'patient' | 'internal'; patient_id: string | null; care_team: string[]; participants: string[] }[]> {
+    const valid = keys.filter((k) => UUID.test(k.threadId) && UUID.test(k.orgId));
+    if (valid.length === 0) return [];
+    const res = await sql<{ org_id: string; id: string; kind: 'patient' | 'internal'; patient_id: string | null; care_team: string[]; participants: string[] }>`
+      SELECT t.org_id, t.id, t.kind, t.patient_id,
+             coalesce((SELECT array_agg(DISTINCT u.id::text) FROM patient_care_teams pc
+                         JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+                         JOIN users u ON u.id = cm.user_id
+                        WHERE pc.patient_id = t.patient_id AND u.org_id = t.org_id AND u.status = 'active' AND u.role IN ('provider', 'staff')), '{}') AS care_team,
+             coalesce((SELECT array_agg(u.id::text) FROM thread_participants tp JOIN users u ON u.id = tp.user_id
+                        WHERE tp.thread_id = t.id AND u.status = 'active'), '{}') AS participants
+        FROM unnest(${valid.map((k) => k.orgId)}::uuid[], ${valid.map((k) => k.threadId)}::uuid[]) AS i(org_id, thread_id)
+        JOIN threads t ON t.id = i.thread_id AND t.org_id = i.org_id`.execute(this.db);
+    return res.rows;
+  }
+
   async isParticipant(threadId: string, userId: string): Promise<boolean> {
     const row = await this.db.selectFrom('thread_participants').select('user_id').where('thread_id', '=', threadId).where('user_id', '=', userId).executeTakeFirst();
     return row !== undefined;

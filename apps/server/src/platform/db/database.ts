@@ -14,6 +14,9 @@ export function createDb(connectionString: string, poolSize: number): { db: Db; 
   const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 30_000 });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
+  // Likewise a client in use (e.g. the job queue's LISTEN connection) whose server goes away: its query fails, the
+  // process does not.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
 }

@@ -15,6 +15,8 @@ export interface OrganizationsTable {
 export interface OrgSettings {
   staffSeeAllPatients?: boolean;
   topics?: string[];
+  /** Name used in notifications ("a new secure message from …"); unset: the organization's name. */
+  notificationSenderName?: string | null;
 }
 export interface OrgKeysTable {
   org_id: string;
@@ -321,6 +323,92 @@ export interface ObservationChartSharesTable {
   created_at: Ts;
 }
 
+/** migrations/0005_notifications.sql */
+export interface NotificationPreferencesTable {
+  user_id: string;
+  org_id: string;
+  push_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  email_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  sms_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  email_consent: ColumnType<boolean, boolean | undefined, boolean>;
+  sms_consent: ColumnType<boolean, boolean | undefined, boolean>;
+  email_ct: Bytes | null;
+  sms_phone_ct: Bytes | null;
+  sms_phone_bidx: Bytes | null;
+  quiet_start: number | null;
+  quiet_end: number | null;
+  time_zone: ColumnType<string, string | undefined, string>;
+  batch_window_s: number;
+  notify_assigned: ColumnType<boolean, boolean | undefined, boolean>;
+  notify_urgent: ColumnType<boolean, boolean | undefined, boolean>;
+  notify_care_team: ColumnType<boolean, boolean | undefined, boolean>;
+  last_notified_at: TsNullable;
+  updated_at: Ts;
+}
+export type NotificationChannel = 'push' | 'email' | 'sms';
+export interface NotificationConsentsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  channel: 'email' | 'sms';
+  given: boolean;
+  source: 'user' | 'sms_reply';
+  actor_id: string | null;
+  at: Ts;
+}
+export interface PushSubscriptionsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  key_id: string;
+  subscription_ct: Bytes;
+  endpoint_bidx: Bytes;
+  endpoint_origin: string;
+  created_at: Ts;
+  last_success_at: TsNullable;
+}
+export interface VapidKeysTable {
+  id: string;
+  public_key: string;
+  private_key_ct: Bytes;
+  master_key_id: string;
+  created_at: Ts;
+}
+export interface NotificationItemsTable {
+  message_id: string;
+  user_id: string;
+  org_id: string;
+  thread_id: string;
+  message_at: Ts;
+  due_at: Ts;
+  state: ColumnType<'pending' | 'notified' | 'skipped', 'pending' | 'notified' | 'skipped' | undefined, 'pending' | 'notified' | 'skipped'>;
+  reason: string | null;
+  notification_id: string | null;
+}
+export interface NotificationsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  messages: number;
+  channels: NotificationChannel[];
+  created_at: Ts;
+}
+export type AttemptStatus = 'sent' | 'failed' | 'retrying';
+export interface NotificationAttemptsTable {
+  id: string;
+  org_id: string;
+  notification_id: string;
+  user_id: string;
+  channel: NotificationChannel;
+  target_id: string | null;
+  attempt: number;
+  status: AttemptStatus;
+  next_retry_at: TsNullable;
+  response_code: number | null;
+  error_class: string | null;
+  created_at: Ts;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -352,4 +440,11 @@ export interface Database {
   observation_chart_shares: ObservationChartSharesTable;
   resources: ResourcesTable;
   resource_shares: ResourceSharesTable;
+  notification_preferences: NotificationPreferencesTable;
+  notification_consents: NotificationConsentsTable;
+  push_subscriptions: PushSubscriptionsTable;
+  vapid_keys: VapidKeysTable;
+  notification_items: NotificationItemsTable;
+  notifications: NotificationsTable;
+  notification_attempts: NotificationAttemptsTable;
 }

@@ -20,6 +20,8 @@ export interface HandlerInput<K extends OperationId> {
   body: BinaryRequest<K> extends true ? Readable : Field<K, 'body'>;
   request: FastifyRequest;
   reply: FastifyReply;
+  /** For `form` operations: the request body as received, for signature checks. */
+  rawBody: Buffer | undefined;
 }
 
 /** Handlers of signed-in endpoints get a RequestContext; public ones an AnonymousContext. */
@@ -58,6 +60,7 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
     const handler = handlers[op] as unknown as Handler<OperationId>;
     if (!handler) throw new Error(`no handler for ${op}`);
     const binary = 'binary' in e ? e.binary : undefined;
+    const form = 'form' in e && e.form === true;
     // A binary answer is documented by media type and never serialized as JSON (a stream or Buffer bypasses the serializer).
     const success = binary === 'response' ? { description: e.summary, content: { [('produces' in e && e.produces) || 'application/octet-stream']: { schema: e.response } } } : e.response;
     const schema: Record<string, unknown> = {
@@ -72,6 +75,7 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
     if ('body' in e) schema.body = e.body;
     const consumes = 'consumes' in e ? e.consumes : undefined;
     if (consumes) schema.consumes = [...consumes];
+    if (form) schema.consumes = ['application/x-www-form-urlencoded'];
     if (e.auth !== 'public') schema.security = [{ bearer: [] }, { cookie: [] }];
     // For the document only: a raw request body, as bytes (application/octet-stream, format binary).
     const swaggerTransform =
@@ -100,13 +104,14 @@ export function registerEndpoints(app: FastifyInstance, handlers: HandlerMap, au
           const ctx = signedIn ? { ...base, actor: signedIn.session.actor, session: signedIn.session, token: signedIn.token } : base;
           reply.status(e.status);
           return handler(
-            { params: request.params, query: request.query, headers: request.headers, body: request.body, request, reply } as unknown as HandlerInput<OperationId>,
+            { params: request.params, query: request.query, headers: request.headers, body: request.body, request, reply, rawBody: rawBodies.get(request) } as unknown as HandlerInput<OperationId>,
             ctx as never,
           );
         },
       });
     };
     if (binary === 'request') app.register(async (scope) => registerStreamingRoute(scope, addRoute));
+    else if (form) app.register(async (scope) => registerFormRoute(scope, addRoute));
     else if (consumes) app.register(async (scope) => registerJsonVariantsRoute(scope, consumes, addRoute));
     else addRoute(app);
   }
@@ -134,6 +139,27 @@ function registerStreamingRoute(scope: FastifyInstance, addRoute: (target: Fasti
 function registerJsonVariantsRoute(scope: FastifyInstance, types: readonly string[], addRoute: (target: FastifyInstance) => void): void {
   const parse = scope.getDefaultJsonParser('error', 'error');
   for (const type of types) if (type !== 'application/json') scope.addContentTypeParser(type, { parseAs: 'string' }, parse);
+  addRoute(scope);
+}
+
+/** Raw bodies of form requests, kept beside the parsed fields for signature checks. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/**
+ * A route whose body is `application/x-www-form-urlencoded` (provider webhooks): in its own scope, the form is parsed
+ * into a plain object of strings (the last value of a repeated name wins) and validated like JSON bodies; its raw
+ * bytes stay available to the handler.
+ */
+function registerFormRoute(scope: FastifyInstance, addRoute: (target: FastifyInstance) => void): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
+    const raw = body as Buffer;
+    rawBodies.set(request, raw);
+    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) fields[k] = v;
+    done(null, { ...fields });
+  });
   addRoute(scope);
 }
 

@@ -5,6 +5,7 @@ export const ERRORS = {
   password_rejected: { status: 400, title: 'The password does not meet the password rules' },
   invalid_link: { status: 400, title: 'The link must be an http or https URL' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
+  invalid_signature: { status: 401, title: 'The webhook signature is missing or wrong' },
   invalid_credentials: { status: 401, title: 'Organization, e-mail or password is incorrect' },
   invalid_mfa_code: { status: 401, title: 'The verification code is incorrect' },
   session_expired: { status: 401, title: 'The session has ended; sign in again' },
