@@ -65,8 +65,8 @@ export class AttachmentService implements MessageAttachments {
    * Refuses an upload for a message id that is someone else's, in another thread, or retracted. Answers whether the
    * message exists already (then the upload is linked at once).
    */
-  private async checkMessage(ctx: RequestContext, thread: ThreadRecord, messageId: string): Promise<boolean> {
-    const [head] = await this.messages.heads(thread.org_id, [messageId]);
+  private async checkMessage(ctx: RequestContext, thread: ThreadRecord, messageId: string, tx?: Queryable): Promise<boolean> {
+    const [head] = await this.messages.heads(thread.org_id, [messageId], tx);
     if (!head) return false;
     if (head.threadId !== thread.id || head.senderId !== ctx.actor.userId) throw new AppError('conflict', 'This message id belongs to another message');
     if (head.retracted) throw new AppError('conflict', 'The message was retracted');
@@ -114,7 +114,7 @@ export class AttachmentService implements MessageAttachments {
     try {
       existing = await this.db.transaction().execute(async (tx) => {
         await this.store.lockMessage(tx, messageId);
-        const sent = await this.checkMessage(ctx, thread, messageId);
+        const sent = await this.checkMessage(ctx, thread, messageId, tx);
         if (opts.reuseSameContent) {
           const same = await this.store.sameContent(tx, { orgId: thread.org_id, threadId: thread.id, messageId, uploaderId: ctx.actor.userId, contentHash: sealed.contentHash });
           if (same) return same;

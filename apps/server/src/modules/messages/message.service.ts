@@ -173,9 +173,13 @@ export class MessageService {
     };
   }
 
-  /** The heads of messages with these ids in an organization (for modules that attach things to message ids). */
-  async heads(orgId: string, ids: string[]): Promise<MessageHead[]> {
-    const rows = await this.store.heads(orgId, [...new Set(ids.map((i) => i.toLowerCase()))]);
+  /**
+   * The heads of messages with these ids in an organization (for modules that attach things to message ids). Pass
+   * the caller's transaction when it holds one: waiting for a second pooled connection while holding the first can
+   * exhaust the pool under concurrency.
+   */
+  async heads(orgId: string, ids: string[], tx?: Queryable): Promise<MessageHead[]> {
+    const rows = await this.store.heads(orgId, [...new Set(ids.map((i) => i.toLowerCase()))], tx);
     return rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null }));
   }
 

@@ -139,9 +139,9 @@ export class MessageStore {
   }
 
   /** Who sent the messages with these ids in an organization, in which thread, and whether they were retracted. */
-  heads(orgId: string, ids: string[]) {
+  heads(orgId: string, ids: string[], tx: Queryable = this.db) {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db
+    return tx
       .selectFrom('messages')
       .select(['id', 'thread_id', 'sender_id', 'retracted_at'])
       .where('org_id', '=', orgId)
