@@ -62,10 +62,11 @@ const C = {
   failedLoginPassword: passwordCanary(),
   unknownOrgEmailLocal: canary('unknown-org-email'),
   // Health observations: a value (as its digits), the FHIR resource's note and identifier, a staff-entered value.
-  observationValue: `137.913${digits(4)}`,
+  // (The last digit is never 0: the value travels as a JSON number, which would drop it.)
+  observationValue: `137.913${digits(3)}${1 + randomInt(9)}`,
   observationNote: canary('observation-note'),
   observationIdentifier: canary('observation-identifier'),
-  enteredValue: `81.91${digits(4)}`,
+  enteredValue: `81.91${digits(3)}${1 + randomInt(9)}`,
   notifyEmailLocal: canary('notify-email'),
   smsPhone: `+1${digits(10)}`,
   pushPath: canary('push-endpoint'),
