@@ -45,7 +45,7 @@ import { hmac, randomToken } from '../apps/server/src/platform/crypto/hash.js';
 import type { Queryable } from '../apps/server/src/platform/db/database.js';
 import type { RequestContext } from '../apps/server/src/platform/http/context.js';
 import { createLogger } from '../apps/server/src/platform/log/logger.js';
-import { leanFetch } from './lib/http.js';
+import { keepAlive, leanFetch } from './lib/http.js';
 import { Cleanups, log, sleep } from './lib/log.js';
 import { codeVersion, machineCpu, machineFacts, memoryOf, openFilesLimit, procStat, waitQuiet as waitQuietFor } from './lib/machine.js';
 import { databaseUrl, withAdmin } from './lib/pg.js';
@@ -161,6 +161,11 @@ const COMMAND = ['node', ...process.execArgv, path.relative(process.cwd(), proce
 
 const cleanups = new Cleanups();
 cleanups.installHandlers();
+/** openRuntime, unless the run was interrupted (with embedded PostgreSQL it starts a cluster in this process). */
+const openRuntimeChecked = (...args: Parameters<typeof openRuntime>): ReturnType<typeof openRuntime> => {
+  cleanups.check();
+  return openRuntime(...args);
+};
 const hex = (n: number) => randomBytes(n).toString('hex');
 const waitQuiet = (what: string) => waitQuietFor({ maxSeconds: QUIET_WAIT_S, what, stop: () => cleanups.interrupted });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -184,6 +189,7 @@ interface Target {
 }
 
 async function prepareTarget(): Promise<Target> {
+  cleanups.check();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'haven-bench-live-'));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   if (KIND === 'embedded') return { kind: KIND, dataDir, dbName: 'haven', pgPort: await freePort(55432) };
@@ -975,7 +981,7 @@ async function socketPair(): Promise<{ sides: WebSocket[]; close(): Promise<void
 
 async function breakdown(t: Target, seedData: Seed): Promise<Breakdown> {
   await waitQuiet('the per-stage breakdown');
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   const pair = await socketPair();
   let bus: NatsBus | undefined;
   try {
@@ -1491,6 +1497,8 @@ async function main(): Promise<void> {
   if (PROFILE_DIR) log(`CPU profile of the server goes to ${PROFILE_DIR}`);
   const code = [codeVersion(ROOT)];
   const server = await spawnServer({ root: ROOT, vars, logFile, cleanups, nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] });
+  // Runs before the server is stopped (cleanups run newest first): its shutdown waits for our keep-alive sockets.
+  cleanups.push(async () => keepAlive.destroy());
   const serverPid = server.child.pid!;
   const probe = new Probe(probeFile, serverPid);
   if (!probe.loaded) log('warning: the event-loop probe did not load in the server; lag and heap will be n/a');
@@ -1508,7 +1516,7 @@ async function main(): Promise<void> {
   const watched: Watched = { serverPid, pgProcs: new PgProcesses(t, pool), natsPid: nPid };
 
   // Seeding through the services, on the database the child already migrated.
-  const side = await openRuntime(runtimeConfig(t, inspectUrl(t)), quietLogger());
+  const side = await openRuntimeChecked(runtimeConfig(t, inspectUrl(t)), quietLogger());
   let sideClosed = false;
   const closeSide = async () => {
     if (!sideClosed) await side.close();
@@ -1585,7 +1593,7 @@ async function main(): Promise<void> {
   const prev = previousRun(RESULTS_FILE, DATA_TAG);
   const md = render(result, prev, metrics);
   process.stdout.write(`\n${md}\n`);
-  if (!opt['no-record']) {
+  if (!opt['no-record'] && !cleanups.interrupted) {
     appendSection(RESULTS_FILE, RESULTS_HEADER, md);
     log(`appended to ${path.relative(process.cwd(), RESULTS_FILE)}`);
   }
@@ -1593,6 +1601,12 @@ async function main(): Promise<void> {
 
 main()
   .catch((err: Error) => {
+    // After Ctrl-C the interrupted phase fails on closed connections: that is not worth a stack trace.
+    if (cleanups.interrupted) {
+      log('interrupted');
+      process.exitCode = 130;
+      return;
+    }
     process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
     if (serverLog) process.stderr.write(`--- tail of ${serverLog}\n${tail(serverLog, 30)}\n`);
     process.exitCode = 1;

@@ -36,7 +36,7 @@ import { hmac } from '../apps/server/src/platform/crypto/hash.js';
 import { createDb, type Db } from '../apps/server/src/platform/db/database.js';
 import type { RequestContext } from '../apps/server/src/platform/http/context.js';
 import { createLogger } from '../apps/server/src/platform/log/logger.js';
-import { leanFetch } from './lib/http.js';
+import { keepAlive, leanFetch } from './lib/http.js';
 import { pmap } from './lib/pmap.js';
 import { Cleanups, log, sleep } from './lib/log.js';
 import { codeVersion as codeVersionAt, machineCpu, machineFacts, procStat, waitQuiet as waitQuietFor } from './lib/machine.js';
@@ -155,6 +155,11 @@ const codeVersion = (): string => codeVersionAt(ROOT);
 
 const cleanups = new Cleanups();
 cleanups.installHandlers();
+/** openRuntime, unless the run was interrupted (with embedded PostgreSQL it starts a cluster in this process). */
+const openRuntimeChecked = (...args: Parameters<typeof openRuntime>): ReturnType<typeof openRuntime> => {
+  cleanups.check();
+  return openRuntime(...args);
+};
 
 // ───────────────────────────── CPU accounting (/proc) ─────────────────────────────
 
@@ -255,6 +260,7 @@ interface Target {
 }
 
 async function prepareTarget(kind: Kind, tag: string): Promise<Target> {
+  cleanups.check();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `haven-bench-${tag}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   if (kind === 'embedded') return { kind, dataDir, dbName: 'haven', pgPort: await pgPort() };
@@ -321,7 +327,10 @@ const serverLogs = new Set<string>();
 async function spawnServer(vars: Record<string, string>, logFile: string, profile = false): Promise<ServerProc> {
   serverLogs.add(logFile);
   const nodeArgs = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  return spawnServerChild({ root: ROOT, vars, logFile, nodeArgs, cleanups });
+  const server = await spawnServerChild({ root: ROOT, vars, logFile, nodeArgs, cleanups });
+  // Runs before the server is stopped (cleanups run newest first): its shutdown waits for our keep-alive sockets.
+  cleanups.push(async () => keepAlive.destroy());
+  return server;
 }
 
 // ───────────────────────────── seeding ─────────────────────────────
@@ -348,7 +357,7 @@ interface Seed {
 
 /** Organization and first admin, as `haven init` and the test harness do it (there is no HTTP endpoint for it). */
 async function createOrganization(t: Target, slug: string): Promise<{ orgId: string; email: string; password: string }> {
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     const email = `admin@${slug}.bench.test`;
     const password = strongPassword();
@@ -648,7 +657,7 @@ const STEP_LABELS: [key: string, label: string, queries: number][] = [
 
 async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Breakdown> {
   await waitQuiet('the in-process breakdown');
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     const services = rt.services;
     const store = new MessageStore(rt.db, services.audit, services.outbox);
@@ -868,7 +877,7 @@ async function runTarget(kind: Kind): Promise<TargetResult> {
 
 /** Runs a statement on the target's database with a short-lived connection, starting embedded PostgreSQL if needed. */
 async function withDbAdmin(t: Target, statement: string): Promise<void> {
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     await sql.raw(statement).execute(rt.db);
   } finally {
@@ -1168,7 +1177,7 @@ async function main(): Promise<void> {
   const prev = previousRunIn(RESULTS_FILE, DATA_TAG);
   const md = render(results, cold, date, prev, metrics);
   process.stdout.write(`\n${md}\n`);
-  if (!opt['no-record']) {
+  if (!opt['no-record'] && !cleanups.interrupted) {
     appendSection(RESULTS_FILE, RESULTS_HEADER, md);
     log(`appended to ${path.relative(process.cwd(), RESULTS_FILE)}`);
   }
@@ -1176,6 +1185,12 @@ async function main(): Promise<void> {
 
 main()
   .catch(async (err: Error) => {
+    // After Ctrl-C the interrupted phase fails on closed connections: that is not worth a stack trace.
+    if (cleanups.interrupted) {
+      log('interrupted');
+      process.exitCode = 130;
+      return;
+    }
     process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
     for (const f of serverLogs) if (existsSync(f)) process.stderr.write(`--- tail of ${f}\n${tail(f, 30)}\n`);
     process.exitCode = 1;

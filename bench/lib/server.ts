@@ -20,6 +20,8 @@ export interface ServerProc {
   exited: Promise<number | null>;
   /** From spawn until GET /readyz answered 200. */
   readyMs: number;
+  /** The data dir of a server that runs embedded PostgreSQL (no DATABASE_URL). */
+  dataDir?: string;
 }
 
 export async function portFree(port: number): Promise<boolean> {
@@ -64,8 +66,8 @@ export function tail(file: string, lines = 15): string {
   }
 }
 
-/** Servers this process is stopping on purpose (their exit is not reported as unexpected). */
-const stopping = new WeakSet<ChildProcess>();
+/** Servers this process is stopping on purpose (their exit is not reported as unexpected), and how that ends. */
+const stopping = new WeakMap<ChildProcess, Promise<void>>();
 
 export interface SpawnOptions {
   root: string;
@@ -81,6 +83,7 @@ export interface SpawnOptions {
 
 /** Spawns `node apps/server/bin/haven.mjs start` and waits until GET /readyz answers 200. */
 export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
+  o.cleanups?.check();
   const port = Number(o.vars.PORT);
   const fd = openSync(o.logFile, 'a');
   const t0 = performance.now();
@@ -93,8 +96,9 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
       resolve((exitCode = code));
     }),
   );
+  const dataDir = o.vars.DATABASE_URL ? undefined : o.vars.DATA_DIR;
   o.cleanups?.push(async () => {
-    if (exitCode === undefined) await stopServer({ child, url: '', logFile: o.logFile, exited, readyMs: 0 });
+    if (exitCode === undefined) await stopServer({ child, url: '', logFile: o.logFile, exited, readyMs: 0, dataDir });
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = t0 + (o.readyTimeoutMs ?? READY_TIMEOUT_MS);
@@ -103,7 +107,7 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
     try {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { child, url, logFile: o.logFile, exited, readyMs: performance.now() - t0 };
+      if (res.status === 200) return { child, url, logFile: o.logFile, exited, readyMs: performance.now() - t0, dataDir };
     } catch {
       /* not listening yet */
     }
@@ -114,12 +118,22 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
 }
 
 /**
- * SIGTERM, then SIGKILL after 30 s. With `dataDir` (embedded PostgreSQL), a killed server's postmaster is
- * stopped too, since nobody else would.
+ * SIGTERM, then SIGKILL after 30 s. A killed server's embedded PostgreSQL (postmaster.pid in its data dir) is
+ * stopped too, since nobody else would. Stopping twice waits for the first stop: a second SIGTERM could end the
+ * server before it has stopped its embedded PostgreSQL. (Haven's shutdown waits for HTTP keep-alive connections
+ * that had a request in flight when it began: close the client's sockets first, or this waits for the timeout.)
  */
-export async function stopServer(s: ServerProc, dataDir?: string): Promise<void> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  stopping.add(s.child);
+export function stopServer(s: ServerProc, dataDir?: string): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return Promise.resolve();
+  let stop = stopping.get(s.child);
+  if (!stop) {
+    stop = terminate(s, dataDir ?? s.dataDir);
+    stopping.set(s.child, stop);
+  }
+  return stop;
+}
+
+async function terminate(s: ServerProc, dataDir?: string): Promise<void> {
   s.child.kill('SIGTERM');
   const code = await Promise.race([s.exited, sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const)]);
   if (code === 'timeout') {
