@@ -9,20 +9,22 @@
  * so S3 numbers are a lower bound. The server's RSS is read from /proc every 10 ms during each transfer.
  * Results are appended to bench/ATTACHMENTS-RESULTS.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import S3rver from 's3rver';
 import { HavenClient } from '@haven/api';
 import { loadConfig } from '../apps/server/src/config.js';
 import { openRuntime } from '../apps/server/src/main.js';
 import { createLogger } from '../apps/server/src/platform/log/logger.js';
+import { log } from './lib/log.js';
+import { busyCores, rssOf, waitQuiet as waitQuietFor } from './lib/machine.js';
+import { withAdmin } from './lib/pg.js';
+import { ephemeralPort, spawnServer, stopServer, type ServerProc } from './lib/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -37,52 +39,12 @@ const { values: opt } = parseArgs({
 const MB = Number(opt.mb);
 const RUNS = Number(opt.runs);
 const ADMIN_URL = process.env.HAVEN_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withAdmin(ADMIN_URL, fn);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-const rssOf = (pid: number): number => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-};
-
-function machineBusy(): { busy: number; total: number } {
-  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  const idle = (t[3] ?? 0) + (t[4] ?? 0);
-  const total = t.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
-async function busyCores(): Promise<number> {
-  const a = machineBusy();
-  await sleep(1000);
-  const b = machineBusy();
-  return ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length;
-}
+/** Waits (bounded by --quiet-wait) for one idle second; returns the busy cores measured last. */
 async function waitQuiet(): Promise<number> {
-  const until = Date.now() + Number(opt['quiet-wait']) * 1000;
-  let cores = await busyCores();
-  while (cores > 0.3 && Date.now() < until) {
-    log(`waiting for the machine to go idle (${cores.toFixed(2)} cores busy)`);
-    cores = await busyCores();
-  }
-  return cores;
+  const maxSeconds = Number(opt['quiet-wait']);
+  return maxSeconds > 0 ? waitQuietFor({ maxSeconds, what: 'a transfer', idleSeconds: 1 }) : busyCores();
 }
 
 interface Measure {
@@ -129,7 +91,7 @@ async function runBackend(name: 'local' | 's3', extraEnv: Record<string, string>
   await admin((c) => c.query(`CREATE DATABASE ${dbName}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
-  const port = await freePort();
+  const port = await ephemeralPort();
   const env: Record<string, string> = {
     DATABASE_URL: url.toString(),
     DATA_DIR: dataDir,
@@ -140,7 +102,7 @@ async function runBackend(name: 'local' | 's3', extraEnv: Record<string, string>
     ATTACHMENT_MAX_BYTES: String((MB + 1) * 1024 * 1024),
     ...extraEnv,
   };
-  let child: ChildProcess | undefined;
+  let server: ServerProc | undefined;
   try {
     // Seed: an organization and its admin, in-process (as `haven init` does).
     const cfg = loadConfig({ HAVEN_ENV: 'production', DATA_DIR: dataDir }, { databaseUrl: env.DATABASE_URL, masterKey, demoSeed: false, requireMfaForStaff: false });
@@ -152,21 +114,8 @@ async function runBackend(name: 'local' | 's3', extraEnv: Record<string, string>
     });
     await rt.close();
 
-    const logFile = path.join(dataDir, 'server.log');
-    const fd = openSync(logFile, 'a');
-    const keep = Object.fromEntries(['PATH', 'HOME', 'LANG', 'TMPDIR'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
-    child = spawn(process.execPath, [path.join(ROOT, 'apps/server/bin/haven.mjs'), 'start'], { cwd: ROOT, env: { ...keep, NODE_ENV: 'production', HAVEN_ENV: 'production', HOST: '127.0.0.1', ...env }, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      if (i > 600) throw new Error(`server not ready: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-      try {
-        if ((await fetch(`${base}/readyz`)).status === 200) break;
-      } catch {
-        /* starting */
-      }
-      await sleep(50);
-    }
+    server = await spawnServer({ root: ROOT, vars: env, logFile: path.join(dataDir, 'server.log') });
+    const base = server.url;
     const adminClient = new HavenClient({ baseUrl: base });
     await adminClient.login('bench', 'admin@bench.test', password);
     const team = await adminClient.call('careTeams.create', { body: { name: 'Team' } });
@@ -179,7 +128,7 @@ async function runBackend(name: 'local' | 's3', extraEnv: Record<string, string>
     const warm = await patient.uploadAttachment(thread.id, crypto.randomUUID(), { data: body(256 * 1024), fileName: 'warm.pdf', contentType: 'application/pdf' });
     await patient.downloadAttachment(thread.id, warm.messageId, warm.id);
 
-    const pid = child.pid!;
+    const pid = server.child.pid!;
     const uploads: Measure[] = [];
     const downloads: Measure[] = [];
     const quiet: number[] = [];
@@ -208,10 +157,7 @@ async function runBackend(name: 'local' | 's3', extraEnv: Record<string, string>
     }
     return { name, uploads, downloads, quiet };
   } finally {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    if (server) await stopServer(server);
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -15,11 +15,8 @@
  * stdout (progress to stderr) and is appended to bench/RESULTS.md with the ratio to the previous recorded run.
  * See bench/README.md for what each number means.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,12 +36,16 @@ import { hmac } from '../apps/server/src/platform/crypto/hash.js';
 import { createDb, type Db } from '../apps/server/src/platform/db/database.js';
 import type { RequestContext } from '../apps/server/src/platform/http/context.js';
 import { createLogger } from '../apps/server/src/platform/log/logger.js';
+import { keepAlive, leanFetch } from './lib/http.js';
+import { pmap } from './lib/pmap.js';
+import { Cleanups, log, sleep } from './lib/log.js';
+import { codeVersion as codeVersionAt, machineCpu, machineFacts, procStat, waitQuiet as waitQuietFor } from './lib/machine.js';
+import { databaseUrl, pgTreeCpu, withAdmin as withAdminAt } from './lib/pg.js';
+import { appendSection, dataComment, previousRun as previousRunIn, putMetric, ratioTable, type Metrics, type PreviousRun } from './lib/results.js';
+import { freePort, logLines, serverErrors, spawnServer as spawnServerChild, stopServer, tail, type ServerProc } from './lib/server.js';
+import { dist, f0, f1, f2, median, type Dist } from './lib/stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HAVEN_BIN = path.join(ROOT, 'apps/server/bin/haven.mjs');
-const REQUEST_TIMEOUT_MS = 30_000;
-const READY_TIMEOUT_MS = 120_000;
-const STOP_TIMEOUT_MS = 30_000;
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -133,76 +134,8 @@ const COMMAND = ['node', ...process.execArgv, path.relative(process.cwd(), proce
 
 // ───────────────────────────── small helpers ─────────────────────────────
 
-const log = (msg: string): void => {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-};
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const hex = (n: number) => randomBytes(n).toString('hex');
 const strongPassword = (): string => `bp-${randomBytes(12).toString('base64url')}-staple-lantern`;
-/**
- * The load generator's HTTP client: the typed SDK over a lean fetch built on node:http with keep-alive sockets.
- * WHATWG fetch costs the load generator ~0.5 ms of CPU per request on this machine, CPU the server then lacks;
- * this adapter implements only what HavenClient uses (status, headers.get, text) at about a third of that.
- */
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const leanFetch = ((input: URL | string, init?: { method?: string; headers?: Record<string, string>; body?: string }) =>
-  new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { ...init?.headers };
-    if (init?.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-    const req = http.request(input, { method: init?.method ?? 'GET', headers, agent: keepAlive, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status, ok: status >= 200 && status < 300, statusText: res.statusMessage ?? '', headers: { get: (k: string) => (res.headers[k.toLowerCase()] as string | undefined) ?? null }, text: async () => text });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`request timed out after ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(init?.body);
-  })) as unknown as typeof fetch;
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
-}
-interface Dist {
-  n: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-function dist(values: number[]): Dist {
-  const s = Float64Array.from(values).sort();
-  const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
-  return { n: s.length, mean, p50: percentile(s, 0.5), p95: percentile(s, 0.95), p99: percentile(s, 0.99), max: s.length ? s[s.length - 1]! : NaN };
-}
-const median = (xs: number[]): number => dist(xs).p50;
-const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-
-async function portFree(port: number): Promise<boolean> {
-  if (existsSync(`/tmp/.s.PGSQL.${port}`) || existsSync(`/var/run/postgresql/.s.PGSQL.${port}`)) return false;
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-/** A free loopback port at or above `from`, never 54329 (Haven's default) nor 56000-60000 (the test runner's range). */
-async function freePort(from: number): Promise<number> {
-  for (let p = from; p < from + 400; p++) {
-    if (p === 54329 || (p >= 56000 && p <= 60000)) continue;
-    if (await portFree(p)) return p;
-  }
-  throw new Error(`no free port in [${from}, ${from + 400})`);
-}
 let nextPgPort = 55432;
 let nextHttpPort = 18480;
 async function pgPort(): Promise<number> {
@@ -216,81 +149,20 @@ async function httpPort(): Promise<number> {
   return p;
 }
 
-async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: EXTERNAL_ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-function dbUrl(name: string): string {
-  const u = new URL(EXTERNAL_ADMIN_URL);
-  u.pathname = `/${name}`;
-  if (process.env.BENCH_PG_SOCKET) u.searchParams.set('host', process.env.BENCH_PG_SOCKET);
-  return u.toString();
-}
+const withAdmin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withAdminAt(EXTERNAL_ADMIN_URL, fn);
+const dbUrl = (name: string): string => databaseUrl(EXTERNAL_ADMIN_URL, name, process.env.BENCH_PG_SOCKET);
+const codeVersion = (): string => codeVersionAt(ROOT);
 
-/** Cleanup actions, run in reverse order at the end or on SIGINT/SIGTERM. */
-const cleanups: (() => Promise<void>)[] = [];
-async function runCleanups(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop()!;
-    await fn().catch((err: Error) => log(`cleanup failed: ${err.message}`));
-  }
-}
-let interrupted = false;
-process.once('uncaughtException', (err) => {
-  interrupted = true;
-  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-  void runCleanups().finally(() => process.exit(1));
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    log(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
+const cleanups = new Cleanups();
+cleanups.installHandlers();
+/** openRuntime, unless the run was interrupted (with embedded PostgreSQL it starts a cluster in this process). */
+const openRuntimeChecked = (...args: Parameters<typeof openRuntime>): ReturnType<typeof openRuntime> => {
+  cleanups.check();
+  return openRuntime(...args);
+};
 
 // ───────────────────────────── CPU accounting (/proc) ─────────────────────────────
 
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  /* keep 100 */
-}
-function procStat(pid: number): { ppid: number; cpuS: number; comm: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = text.lastIndexOf(')');
-    const comm = text.slice(text.indexOf('(') + 1, close);
-    const f = text.slice(close + 2).split(' ');
-    return { ppid: Number(f[1]), cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK, comm };
-  } catch {
-    return undefined;
-  }
-}
-/** CPU seconds of a PostgreSQL postmaster and all its children (backends, WAL writer, checkpointer, ...). */
-function pgTreeCpu(postmaster: number | undefined): number {
-  if (!postmaster) return NaN;
-  let sum = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    const st = procStat(pid);
-    if (st && (pid === postmaster || st.ppid === postmaster)) sum += st.cpuS;
-  }
-  return sum;
-}
-function machineCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [, user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).map(Number) as number[];
-  const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy: busy / CLK_TCK, total: (busy + idle! + iowait!) / CLK_TCK };
-}
 interface CpuSnap {
   machineBusy: number;
   machineTotal: number;
@@ -321,30 +193,9 @@ function cpuUse(a: CpuSnap, b: CpuSnap, requests: number, seconds: number): CpuU
   return { serverUs: per(b.server - a.server), pgUs: per(b.pg - a.pg), clientUs: per(b.client - a.client), machineCores, otherCores: Math.max(0, machineCores - oursCores) };
 }
 
-/** Machine-wide busy cores over the next `ms` milliseconds. */
-async function busyCores(ms = 1000): Promise<number> {
-  const a = machineCpu();
-  await sleep(ms);
-  const b = machineCpu();
-  return (b.busy - a.busy) / ((b.total - a.total) / os.cpus().length);
-}
 /** Other processes (e.g. a test run) would distort the numbers: wait, bounded, for three idle seconds in a row. */
 async function waitQuiet(what: string): Promise<void> {
-  if (QUIET_WAIT_S === 0) return;
-  const deadline = performance.now() + QUIET_WAIT_S * 1000;
-  let quiet = 0;
-  let said = false;
-  let last = 0;
-  while (performance.now() < deadline && !interrupted) {
-    last = await busyCores(1000);
-    quiet = last < 0.3 ? quiet + 1 : 0;
-    if (quiet >= 3) return;
-    if (!said && last >= 0.3) {
-      log(`waiting for the machine to go idle before ${what} (${f2(last)} cores busy)`);
-      said = true;
-    }
-  }
-  log(`machine still busy (${f2(last)} cores) after ${QUIET_WAIT_S} s; measuring ${what} anyway (see the "other" CPU column)`);
+  await waitQuietFor({ maxSeconds: QUIET_WAIT_S, what, stop: () => cleanups.interrupted });
 }
 
 // ───────────────────────────── pg_stat_activity sampling ─────────────────────────────
@@ -409,6 +260,7 @@ interface Target {
 }
 
 async function prepareTarget(kind: Kind, tag: string): Promise<Target> {
+  cleanups.check();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `haven-bench-${tag}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   if (kind === 'embedded') return { kind, dataDir, dbName: 'haven', pgPort: await pgPort() };
@@ -470,101 +322,15 @@ const nullLogger = (level = 'info') =>
 
 /** Log files of servers started by this run, shown (tail) when the bench fails. */
 const serverLogs = new Set<string>();
-const stopping = new WeakSet<ChildProcess>();
 
-interface ServerProc {
-  child: ChildProcess;
-  url: string;
-  logFile: string;
-  exited: Promise<number | null>;
-  readyMs: number;
-}
-
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ']) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, NODE_ENV: 'production', HAVEN_ENV: 'production', HOST: '127.0.0.1', ...vars };
-}
-
-/** Spawns `node apps/server/bin/haven.mjs start` and waits until GET /readyz answers 200. */
+/** Spawns `node apps/server/bin/haven.mjs start` (with --cpu-prof for the load servers when asked). */
 async function spawnServer(vars: Record<string, string>, logFile: string, profile = false): Promise<ServerProc> {
-  const port = Number(vars.PORT);
-  const fd = openSync(logFile, 'a');
-  const t0 = performance.now();
-  const nodeArgs = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, HAVEN_BIN, 'start'], { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  let exitCode: number | null | undefined;
   serverLogs.add(logFile);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (!stopping.has(child)) log(`server ${child.pid} exited unexpectedly (code ${code}, signal ${signal}); log tail:\n${tail(logFile)}`);
-      resolve((exitCode = code));
-    }),
-  );
-  cleanups.push(async () => {
-    if (exitCode === undefined) await stopServer({ child, url: '', logFile, exited, readyMs: 0 });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = t0 + READY_TIMEOUT_MS;
-  for (let i = 0; performance.now() < deadline; i++) {
-    if (exitCode !== undefined) throw new Error(`haven start exited with ${exitCode} before it was ready; log tail:\n${tail(logFile)}`);
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return { child, url, logFile, exited, readyMs: performance.now() - t0 };
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(5);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`haven start was not ready after ${READY_TIMEOUT_MS} ms; log tail:\n${tail(logFile)}`);
-}
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-async function stopServer(s: ServerProc, dataDir?: string): Promise<void> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  stopping.add(s.child);
-  s.child.kill('SIGTERM');
-  const code = await Promise.race([s.exited, sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const)]);
-  if (code === 'timeout') {
-    log(`server ${s.child.pid} did not stop within ${STOP_TIMEOUT_MS} ms; killing it`);
-    s.child.kill('SIGKILL');
-    await s.exited;
-    // Its embedded PostgreSQL would be left behind: stop the postmaster we caused to start.
-    const pm = dataDir ? Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]) : NaN;
-    if (pm) {
-      try {
-        process.kill(pm, 'SIGINT');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-}
-/** JSON log lines of a server log file. */
-function logLines(file: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      /* not JSON */
-    }
-  }
-  return out;
-}
-function serverErrors(file: string): string[] {
-  return logLines(file)
-    .filter((l) => typeof l.level === 'number' && l.level >= 50)
-    .map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '')}`);
+  const nodeArgs = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const server = await spawnServerChild({ root: ROOT, vars, logFile, nodeArgs, cleanups });
+  // Runs before the server is stopped (cleanups run newest first): its shutdown waits for our keep-alive sockets.
+  cleanups.push(async () => keepAlive.destroy());
+  return server;
 }
 
 // ───────────────────────────── seeding ─────────────────────────────
@@ -591,7 +357,7 @@ interface Seed {
 
 /** Organization and first admin, as `haven init` and the test harness do it (there is no HTTP endpoint for it). */
 async function createOrganization(t: Target, slug: string): Promise<{ orgId: string; email: string; password: string }> {
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     const email = `admin@${slug}.bench.test`;
     const password = strongPassword();
@@ -612,21 +378,6 @@ async function signIn(url: string, slug: string, email: string, password: string
   const s = await client.login(slug, email, password);
   if (s.stage !== 'active') throw new Error(`sign-in of ${email} stopped at ${s.stage}`);
   return client;
-}
-
-/** Bounded parallel map. */
-async function pmap<T, R>(items: T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
 }
 
 async function seedOverHttp(url: string, slug: string, orgId: string, adminEmail: string, adminPassword: string): Promise<Seed> {
@@ -735,7 +486,7 @@ async function runLoad(
     Array.from({ length: concurrency }, async () => {
       for (;;) {
         const s = performance.now();
-        if (s >= mEnd || k >= MAX_REQUESTS || interrupted) return;
+        if (s >= mEnd || k >= MAX_REQUESTS || cleanups.interrupted) return;
         const i = k++;
         try {
           await op(i);
@@ -906,7 +657,7 @@ const STEP_LABELS: [key: string, label: string, queries: number][] = [
 
 async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Breakdown> {
   await waitQuiet('the in-process breakdown');
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     const services = rt.services;
     const store = new MessageStore(rt.db, services.audit, services.outbox);
@@ -1120,13 +871,13 @@ async function runTarget(kind: Kind): Promise<TargetResult> {
     await stopServer(server, t.dataDir);
   }
   // Drops the bench database / removes the data dir now (the pool is ended first).
-  await runCleanups();
+  await cleanups.run();
   return result;
 }
 
 /** Runs a statement on the target's database with a short-lived connection, starting embedded PostgreSQL if needed. */
 async function withDbAdmin(t: Target, statement: string): Promise<void> {
-  const rt = await openRuntime(runtimeConfig(t), quietLogger());
+  const rt = await openRuntimeChecked(runtimeConfig(t), quietLogger());
   try {
     await sql.raw(statement).execute(rt.db);
   } finally {
@@ -1167,20 +918,16 @@ async function coldStart(kind: Kind): Promise<ColdResult> {
       res[phase].push({ totalMs: s.readyMs, pgMs: typeof pgLine?.ms === 'number' ? pgLine.ms : undefined, havenMs: typeof ready?.ms === 'number' ? ready.ms : undefined });
       log(`§3 cold start ${kind} ${phase} #${run + 1}: ${f0(s.readyMs)} ms`);
     }
-    await runCleanups();
+    await cleanups.run();
   }
   return res;
 }
 
 // ───────────────────────────── report ─────────────────────────────
 
-type Metrics = Record<string, number>;
-
 function collectMetrics(results: TargetResult[], cold: ColdResult[]): Metrics {
   const m: Metrics = {};
-  const put = (k: string, v: number | undefined) => {
-    if (v !== undefined && Number.isFinite(v)) m[k] = Number(v.toFixed(3));
-  };
+  const put = (k: string, v: number | undefined) => putMetric(m, k, v);
   for (const r of results) {
     put(`${r.kind}.send.msg_per_s`, r.send?.rps);
     put(`${r.kind}.send.p50_ms`, r.send?.latency.p50);
@@ -1204,31 +951,17 @@ function collectMetrics(results: TargetResult[], cold: ColdResult[]): Metrics {
   return m;
 }
 
-/** Commit and uncommitted changes of the server code measured (the work tree, as `haven start` loads it). */
-function codeVersion(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'packages', 'scripts'], { cwd: ROOT, encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean).length;
-    return dirty ? `commit ${head} + ${dirty} uncommitted file(s) under apps/ packages/ scripts/` : `commit ${head} (clean)`;
-  } catch {
-    return 'unknown (not a git work tree)';
-  }
-}
-
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? 'not measured' : ok ? '**met**' : '**NOT met**';
 }
 
-function render(results: TargetResult[], cold: ColdResult[], date: string, prev: { date: string; metrics: Metrics } | undefined, metrics: Metrics): string {
+function render(results: TargetResult[], cold: ColdResult[], date: string, prev: PreviousRun | undefined, metrics: Metrics): string {
   const L: string[] = [];
-  const cpus = os.cpus();
   const byKind = (k: Kind) => results.find((r) => r.kind === k);
   L.push(`## Run ${date}`);
   L.push('');
   L.push(`- Command: \`${COMMAND}\``);
-  L.push(`- Machine: ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} logical CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`);
+  L.push(`- Machine: ${machineFacts()}`);
   const codes = [...new Set([...results.flatMap((r) => r.code), ...cold.map((c) => c.code), codeVersion()])];
   L.push(
     codes.length === 1
@@ -1402,18 +1135,12 @@ function render(results: TargetResult[], cold: ColdResult[], date: string, prev:
   if (prev) {
     L.push(`### Compared with the previous recorded run (${prev.date})`);
     L.push('');
-    L.push('| metric | previous | this run | ratio (this / previous) |');
-    L.push('| --- | --- | --- | --- |');
-    for (const [k, v] of Object.entries(metrics)) {
-      const p = prev.metrics[k];
-      if (p === undefined || p === 0) continue;
-      L.push(`| ${k} | ${f2(p)} | ${f2(v)} | ${f2(v / p)} |`);
-    }
+    L.push(...ratioTable(prev, metrics));
     L.push('');
     L.push('Throughput: higher is better; *_ms / *_us: lower is better.');
     L.push('');
   }
-  L.push(`<!-- haven-bench-data ${JSON.stringify({ date, command: COMMAND, metrics })} -->`);
+  L.push(dataComment(DATA_TAG, { date, command: COMMAND, metrics }));
   L.push('');
   return L.join('\n');
 }
@@ -1426,19 +1153,7 @@ at the end of each section) and prints the ratios. See bench/README.md for what 
 
 `;
 
-function previousRun(): { date: string; metrics: Metrics } | undefined {
-  if (!existsSync(RESULTS_FILE)) return undefined;
-  const text = readFileSync(RESULTS_FILE, 'utf8');
-  const all = [...text.matchAll(/<!-- haven-bench-data (\{.*?\}) -->/g)];
-  const last = all[all.length - 1];
-  if (!last) return undefined;
-  try {
-    const data = JSON.parse(last[1]!) as { date: string; metrics: Metrics };
-    return { date: data.date, metrics: data.metrics };
-  } catch {
-    return undefined;
-  }
-}
+const DATA_TAG = 'haven-bench-data';
 
 // ───────────────────────────── main ─────────────────────────────
 
@@ -1448,35 +1163,40 @@ async function main(): Promise<void> {
   log(`Haven benchmark: ${kinds.join(' + ')}; ${os.cpus().length} CPUs; node ${process.version}`);
   const results: TargetResult[] = [];
   for (const kind of kinds) {
-    if (interrupted) break;
+    if (cleanups.interrupted) break;
     results.push(await runTarget(kind));
   }
   const cold: ColdResult[] = [];
   if (!SKIP.has('cold')) {
     for (const kind of kinds) {
-      if (interrupted) break;
+      if (cleanups.interrupted) break;
       cold.push(await coldStart(kind));
     }
   }
   const metrics = collectMetrics(results, cold);
-  const prev = previousRun();
+  const prev = previousRunIn(RESULTS_FILE, DATA_TAG);
   const md = render(results, cold, date, prev, metrics);
   process.stdout.write(`\n${md}\n`);
-  if (!opt['no-record']) {
-    if (!existsSync(RESULTS_FILE)) writeFileSync(RESULTS_FILE, RESULTS_HEADER);
-    appendFileSync(RESULTS_FILE, `\n${md}`);
+  if (!opt['no-record'] && !cleanups.interrupted) {
+    appendSection(RESULTS_FILE, RESULTS_HEADER, md);
     log(`appended to ${path.relative(process.cwd(), RESULTS_FILE)}`);
   }
 }
 
 main()
   .catch(async (err: Error) => {
+    // After Ctrl-C the interrupted phase fails on closed connections: that is not worth a stack trace.
+    if (cleanups.interrupted) {
+      log('interrupted');
+      process.exitCode = 130;
+      return;
+    }
     process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
     for (const f of serverLogs) if (existsSync(f)) process.stderr.write(`--- tail of ${f}\n${tail(f, 30)}\n`);
     process.exitCode = 1;
   })
   .finally(async () => {
-    await runCleanups();
+    await cleanups.run();
     // Keep-alive sockets of the global fetch agent would otherwise hold the process open for a few seconds.
     process.exit(process.exitCode ?? 0);
   });
