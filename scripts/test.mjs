@@ -25,7 +25,7 @@ function findTests(dir) {
 }
 
 async function waitForPort(port) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const ok = await new Promise((resolve) => {
       const sock = connect(port, '127.0.0.1', () => {
         sock.destroy();
@@ -90,9 +90,15 @@ if (!env.HAVEN_TEST_NATS_URL) {
       nats.kill();
       await stopPg();
     };
-    env.HAVEN_TEST_NATS_URL = `nats://127.0.0.1:${natsPort}`;
-    await waitForPort(natsPort);
-    process.stdout.write(`nats-server for tests on port ${natsPort}\n`);
+    try {
+      await waitForPort(natsPort);
+      env.HAVEN_TEST_NATS_URL = `nats://127.0.0.1:${natsPort}`;
+      process.stdout.write(`nats-server for tests on port ${natsPort}\n`);
+    } catch {
+      nats.kill();
+      env.HAVEN_TEST_NATS_URL = 'nats://127.0.0.1:4222';
+      process.stdout.write('the private nats-server did not start: the multi-node tests use nats://127.0.0.1:4222\n');
+    }
   } else {
     env.HAVEN_TEST_NATS_URL = 'nats://127.0.0.1:4222';
     process.stdout.write('nats-server not installed (apt-get install nats-server): the multi-node tests use nats://127.0.0.1:4222\n');

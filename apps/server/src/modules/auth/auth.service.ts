@@ -67,8 +67,7 @@ export class AuthService {
    * (sending, typing, reading); a socket that only listens or pings does not keep its session alive.
    */
   async authenticateSession(sessionId: string, activity: boolean): Promise<AuthenticatedSession> {
-    const [row] = await this.store.sessionsById([sessionId]);
-    return this.accept(row, activity);
+    return this.accept(await this.store.sessionById(sessionId), activity);
   }
 
   /** Of these sessions, those still valid now (not revoked, idle, expired, or of a deactivated user). */

@@ -37,6 +37,13 @@ export class AuthStore {
     return hashes.map((h) => byHash.get(h.toString('hex')));
   }
 
+  /** One session by id; concurrent lookups (frames on many sockets) share one query, like token lookups. */
+  sessionById(id: string): Promise<SessionRow | undefined> {
+    return this.idLookups.submit(id);
+  }
+
+  private readonly idLookups = new Batcher<string, SessionRow | undefined>((ids) => this.sessionsById(ids), { maxBatch: 256, maxInFlight: 1 });
+
   /** Sessions by id (for event sockets, which hold a session id, not its token), in the order asked. */
   async sessionsById(ids: string[]): Promise<(SessionRow | undefined)[]> {
     if (ids.length === 0) return [];
