@@ -113,20 +113,30 @@ export class ThreadStore {
    */
   async audienceCandidates(threadIds: string[], allStaffOrgIds: string[]): Promise<AudienceCandidate[]> {
     if (threadIds.length === 0) return [];
+    // Candidates come from the memberships (a few rows per thread), never from a scan of the organization's users;
+    // only organizations whose staff see every patient add all their clinical staff.
     const res = await sql<AudienceCandidate>`
+      WITH t AS (
+        SELECT id, org_id, kind, patient_id FROM threads WHERE id = ANY(${threadIds}::uuid[])
+      ), c AS (
+        SELECT t.id AS thread_id, t.patient_id AS user_id FROM t WHERE t.kind = 'patient'
+        UNION
+        SELECT t.id, cm.user_id FROM t
+          JOIN patient_care_teams pc ON pc.patient_id = t.patient_id
+          JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
+        UNION
+        SELECT t.id, tp.user_id FROM t JOIN thread_participants tp ON tp.thread_id = t.id
+        UNION
+        SELECT t.id, u.id FROM t JOIN users u ON u.org_id = t.org_id AND u.role IN ('provider', 'staff') AND u.status = 'active'
+         WHERE t.kind = 'patient' AND t.org_id = ANY(${allStaffOrgIds}::uuid[])
+      )
       SELECT t.id AS thread_id, t.org_id, t.kind, t.patient_id, u.id AS user_id, u.role,
              EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
                       WHERE pc.patient_id = t.patient_id AND cm.user_id = u.id) AS on_care_team,
              EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = u.id) AS participant
-        FROM threads t
-        JOIN users u ON u.org_id = t.org_id AND u.status = 'active'
-       WHERE t.id = ANY(${threadIds}::uuid[])
-         AND (u.id = t.patient_id
-              OR (u.role IN ('provider', 'staff') AND (
-                    EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = u.id)
-                 OR EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
-                             WHERE pc.patient_id = t.patient_id AND cm.user_id = u.id)
-                 OR (t.kind = 'patient' AND t.org_id = ANY(${allStaffOrgIds}::uuid[])))))`.execute(this.db);
+        FROM c
+        JOIN t ON t.id = c.thread_id
+        JOIN users u ON u.id = c.user_id AND u.org_id = t.org_id AND u.status = 'active'`.execute(this.db);
     return res.rows;
   }
 
