@@ -39,6 +39,8 @@ export class EventRelay {
   private woken = false;
   private loop: Promise<void> | undefined;
   private readonly listeners: EventListener[] = [];
+  private sideEffects: Promise<void> = Promise.resolve();
+  private sideEffectsDoneTo = '0';
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -121,27 +123,38 @@ export class EventRelay {
 
   private async lead(conn: Queryable): Promise<void> {
     let { publishedTo } = await this.store.relayState(conn);
-    // Whatever a previous leader positioned but may not have published.
+    this.sideEffectsDoneTo = publishedTo;
+    // Whatever a previous leader positioned but may not have published (or whose side effects may not have run).
     for (;;) {
       const again = await this.store.positionedAfter(conn, publishedTo, BATCH);
       if (again.length === 0) break;
       publishedTo = await this.publish(publishedTo, again);
     }
-    await this.store.markPublished(conn, publishedTo);
+    await this.sideEffects;
+    await this.store.markPublished(conn, this.checkpoint(publishedTo));
     let pruneAt = Date.now() + 5_000;
     while (!this.stopped) {
-      const events = await this.store.assignPositions(conn, publishedTo, BATCH);
+      const events = await this.store.assignPositions(conn, this.checkpoint(publishedTo), BATCH);
       if (events.length > 0) publishedTo = await this.publish(publishedTo, events);
       if (events.length === BATCH) continue;
       if (Date.now() >= pruneAt) {
         pruneAt = Date.now() + PRUNE_EVERY_MS;
-        await this.store.markPublished(conn, publishedTo);
+        await this.store.markPublished(conn, this.checkpoint(publishedTo));
         const n = await this.store.prune(conn, this.opts.retentionDays);
         if (n > 0) this.logger.info({ events: n }, 'pruned events past their retention');
       }
       await this.sleep(this.opts.pollMs);
     }
-    await this.store.markPublished(conn, publishedTo);
+    await this.sideEffects;
+    await this.store.markPublished(conn, this.checkpoint(publishedTo));
+  }
+
+  /**
+   * What the relay records as published: never past the events whose side effects have run, so that a relay that
+   * dies first leaves them to the next one (which re-publishes them; nodes drop what they already have).
+   */
+  private checkpoint(publishedTo: string): string {
+    return BigInt(this.sideEffectsDoneTo) < BigInt(publishedTo) ? this.sideEffectsDoneTo : publishedTo;
   }
 
   /** Publishes events (in position order) and returns the new published-to position. */
@@ -156,9 +169,12 @@ export class EventRelay {
     const to = events[events.length - 1]!.position;
     const batch: RelayBatch = { from, to, events: relayed };
     this.bus.publish(SUBJECTS.events, JSON.stringify(batch));
-    // Side effects run before the relay records this batch as published (with its next statement), so a relay
-    // that dies first leaves them to be run again by the next one: at least once, and listeners are idempotent.
-    for (const listener of this.listeners) await this.runListener(listener, events);
+    // Side effects (notifications) run in order behind the live path, never delaying it; the checkpoint waits for
+    // them, so they run at least once (listeners are idempotent).
+    this.sideEffects = this.sideEffects.then(async () => {
+      for (const listener of this.listeners) await this.runListener(listener, events);
+      this.sideEffectsDoneTo = to;
+    });
     return to;
   }
 
