@@ -1529,7 +1529,10 @@ async function main(): Promise<void> {
   cleanups.push(closeSide);
   log(`seeding ${PAIRS} pairs in-process (users, care teams, threads, sessions)`);
   const seedData = await seed(side, PAIRS);
-  log(`   seeded in ${f1(seedData.seconds)} s`);
+  // A deployment that has been running has planner statistics (autovacuum analyzes); a freshly seeded database has
+  // none, and its plans (e.g. scanning every provider instead of a patient's care teams) would be nothing like it.
+  await pool.query('ANALYZE');
+  log(`   seeded in ${f1(seedData.seconds)} s (then ANALYZE)`);
 
   const result: RunResult = {
     date,
