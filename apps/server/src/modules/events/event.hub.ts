@@ -42,6 +42,9 @@ export class EventHub {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: (() => void)[] = [];
   private checking = false;
+  /** What this node last wrote to the presence table, per user (true: connected here). */
+  private readonly presenceKnown = new Map<string, boolean>();
+  private readonly presenceQueue = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bus: Bus,
@@ -111,7 +114,6 @@ export class EventHub {
   async attach(ws: WebSocket, sub: Subscriber, address: string | null, cursor: string | undefined): Promise<void> {
     const conn = new EventConnection(ws, sub, address, this.opts.framesPerSecond);
     let set = this.byUser.get(sub.userId);
-    const first = !set;
     if (!set) this.byUser.set(sub.userId, (set = new Set()));
     set.add(conn);
     (ws as WebSocket & { havenAlive?: boolean }).havenAlive = true;
@@ -130,7 +132,7 @@ export class EventHub {
       else await this.replay(conn, from);
       conn.send({ type: 'ready', cursor: conn.cursor.toString() });
       conn.endReplay();
-      if (first) await this.presenceChanged(sub, true);
+      await this.syncPresence(sub);
       if (isStaffRole(sub.role)) {
         for (const userId of await this.events.connectedStaff(sub.orgId)) {
           if (userId !== sub.userId) conn.send({ type: 'presence', userId, status: 'online' });
@@ -159,10 +161,32 @@ export class EventHub {
     const set = this.byUser.get(conn.sub.userId);
     if (!set) return;
     set.delete(conn);
-    if (set.size === 0) {
-      this.byUser.delete(conn.sub.userId);
-      await this.presenceChanged(conn.sub, false).catch(() => undefined);
-    }
+    if (set.size === 0) this.byUser.delete(conn.sub.userId);
+    await this.syncPresence(conn.sub);
+  }
+
+  /**
+   * Brings this node's presence row for a user in line with its sockets now. Calls for one user run one after
+   * another and each looks at the sockets when it runs, so a socket that closes while it is still replaying can
+   * never leave the user "connected" (which would also hold back their notifications).
+   */
+  private syncPresence(sub: Subscriber): Promise<void> {
+    const next = (this.presenceQueue.get(sub.userId) ?? Promise.resolve()).then(async () => {
+      const online = [...(this.byUser.get(sub.userId) ?? [])].some((c) => !c.closed && !c.replaying);
+      if ((this.presenceKnown.get(sub.userId) ?? false) === online) return;
+      try {
+        await this.presenceChanged(sub, online);
+        if (online) this.presenceKnown.set(sub.userId, true);
+        else this.presenceKnown.delete(sub.userId);
+      } catch (err) {
+        this.logger.error({ err: { message: (err as Error).message } }, 'presence update failed');
+      }
+    });
+    this.presenceQueue.set(sub.userId, next);
+    void next.finally(() => {
+      if (this.presenceQueue.get(sub.userId) === next) this.presenceQueue.delete(sub.userId);
+    });
+    return next;
   }
 
   private async presenceChanged(sub: Subscriber, online: boolean): Promise<void> {

@@ -178,6 +178,44 @@ describe('the stream in the database', () => {
   });
 });
 
+describe('presence', () => {
+  test('a user counts as connected while a socket is open, on any node, and not after it closes', async () => {
+    const who = p.patientB.id;
+    const l = await listen(p.patientB.client);
+    // Recorded right after the replay ('ready').
+    for (let i = 0; i < 50 && (await server.services.events.connectedUsers([who])).size === 0; i++) await sleep(20);
+    assert.deepEqual([...(await server.services.events.connectedUsers([who]))], [who]);
+    l.stream.close();
+    await l.waitClosed();
+    // Also a socket that closes right away, before its replay is done.
+    const { ticket } = await p.patientB.client.call('events.ticket');
+    const quick = await rawSocket(`${server.url.replace('http', 'ws')}/api/v1/events?ticket=${ticket}&cursor=0`);
+    quick.ws.terminate();
+    for (let i = 0; i < 50 && (await server.services.events.connectedUsers([who])).size > 0; i++) await sleep(50);
+    await sleep(300);
+    assert.equal((await server.services.events.connectedUsers([who])).size, 0, 'a closed socket left its user connected');
+  });
+
+  test('staff see each other come online and go away', async () => {
+    const nurse = await listen(p.nurse.client);
+    try {
+      const provider = await listen(p.provider.client);
+      await nurse.waitFor((f) => f.type === 'presence' && f.userId === p.provider.id && f.status === 'online');
+      provider.stream.close();
+      await nurse.waitFor((f) => f.type === 'presence' && f.userId === p.provider.id && f.status === 'away');
+      // Patients are not told who is online.
+      const patient = await listen(p.patientA.client);
+      const other = await listen(p.otherProvider.client);
+      other.stream.close();
+      await sleep(300);
+      assert.equal(patient.frames.filter((f) => f.type === 'presence').length, 0);
+      patient.stream.close();
+    } finally {
+      nurse.stream.close();
+    }
+  });
+});
+
 describe('sending over the socket', () => {
   test('is idempotent by message id, together with HTTP', async () => {
     const patient = await listen(p.patientA.client);
