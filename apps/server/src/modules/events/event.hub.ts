@@ -14,6 +14,18 @@ import type { RelayBatch } from './event.relay.js';
 import type { EventService, PreparedEvent, Subscriber } from './event.service.js';
 
 const clientFrame = Compile(ClientFrame);
+/** One validator per frame type, so a malformed frame is told which field is wrong, not only that no type matched. */
+const frameValidators = new Map(
+  (ClientFrame.anyOf as { properties: { type: { const: string } } }[]).map((variant) => [variant.properties.type.const, Compile(variant as never)] as const),
+);
+
+function frameProblem(frame: unknown): string {
+  const type = (frame as { type?: unknown } | null)?.type;
+  const validator = typeof type === 'string' ? frameValidators.get(type) : undefined;
+  if (!validator) return `Unknown frame type; use one of: ${[...frameValidators.keys()].join(', ')}`;
+  const first = validator.Errors(frame)[0];
+  return first ? `${first.instancePath || '/'}: ${first.message}` : 'Malformed frame';
+}
 const HEARTBEAT_MS = 5_000;
 const HOUSEKEEPING_MS = 60_000;
 const TYPING_EVERY_MS = 2_000;
@@ -272,7 +284,7 @@ export class EventHub {
     if (!clientFrame.Check(frame)) {
       conn.invalid();
       const ref = typeof (frame as { ref?: unknown })?.ref === 'string' ? String((frame as { ref: string }).ref).slice(0, 64) : undefined;
-      return conn.send({ type: 'error', ref, code: 'invalid_frame', status: 400, message: 'Unknown or malformed frame' });
+      return conn.send({ type: 'error', ref, code: 'invalid_frame', status: 400, message: frameProblem(frame) });
     }
     const f = frame;
     if (f.type === 'ping') return conn.send({ type: 'pong', ref: f.ref });

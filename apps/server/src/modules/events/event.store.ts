@@ -1,5 +1,6 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
+import type { EventsTable } from '../../platform/db/schema.js';
 
 /** An event as a change writes it into the outbox (inside the change's own transaction). */
 export interface OutboxEvent {
@@ -27,17 +28,8 @@ export interface StoredEvent {
   at: string;
 }
 
-interface EventRow {
-  position: string;
-  org_id: string;
-  kind: string;
-  thread_id: string | null;
-  user_id: string | null;
-  message_id: string | null;
-  actor_id: string | null;
-  data: Record<string, unknown>;
-  created_at: Date;
-}
+/** A positioned row (the queries below select only those), position as text. */
+type EventRow = Omit<Selectable<EventsTable>, 'id' | 'position'> & { position: string };
 
 const toEvent = (r: EventRow): StoredEvent => ({
   position: r.position,

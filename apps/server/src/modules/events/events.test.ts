@@ -375,10 +375,15 @@ describe('hostile input', () => {
     ws.send('{not json');
     ws.send(JSON.stringify({ type: 'launch', ref: 'x1' }));
     ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    // A known frame with a bad field is told which field.
+    ws.send(JSON.stringify({ type: 'send', ref: 's1', threadId, message: { id: 'not-a-uuid', body: 'hi' } }));
     ws.send(JSON.stringify({ type: 'ping', ref: 'p1' }));
     await sleep(300);
-    const frames = answers.map((a) => JSON.parse(a) as { type: string; code?: string; ref?: string });
-    assert.equal(frames.filter((f) => f.type === 'error' && f.code === 'invalid_frame').length, 3);
+    const frames = answers.map((a) => JSON.parse(a) as { type: string; code?: string; ref?: string; message?: string });
+    const errors = frames.filter((f) => f.type === 'error' && f.code === 'invalid_frame');
+    assert.equal(errors.length, 4);
+    assert.match(errors.find((f) => f.ref === 'x1')?.message ?? '', /Unknown frame type; use one of: .*send/);
+    assert.match(errors.find((f) => f.ref === 's1')?.message ?? '', /^\/message\/id/);
     assert.ok(frames.some((f) => f.type === 'pong' && f.ref === 'p1'));
     ws.close();
   });

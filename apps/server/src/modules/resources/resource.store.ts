@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { ResourcesTable, ResourceSharesTable } from '../../platform/db/schema.js';
+import type { SealedFile } from '../../platform/files/secure-files.js';
 
 export type ResourceRow = Selectable<ResourcesTable>;
 export type ShareRow = Selectable<ResourceSharesTable>;
@@ -18,15 +19,10 @@ export interface ResourceInsert {
   at: Date;
 }
 
-export interface ResourceFileColumns {
+/** A library file's columns: the sealed file, under its data key and file id. */
+export interface ResourceFileColumns extends SealedFile {
   keyId: string;
   fileId: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  contentHash: Buffer;
-  storageKey: string;
-  previewStorageKey: string | null;
 }
 
 /** LIKE pattern for a word anywhere, with LIKE's own characters taken literally. */
