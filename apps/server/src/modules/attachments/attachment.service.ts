@@ -36,6 +36,15 @@ const fileNameAad = (orgId: string, id: string): string => aad('attachment', org
  * same sender) exists. Bytes are checked, cleaned, encrypted and stored by SecureFiles while they stream in. Whether
  * a message exists is asked of the messages module (MessageService.heads); this module reads only its own table.
  */
+/** Who looks at attachments: their own unsent uploads are theirs; staff also see a retracted message's files. */
+interface Viewer {
+  userId: string | null;
+  staff: boolean;
+}
+const viewerOf = (ctx: RequestContext): Viewer => ({ userId: ctx.actor.userId, staff: isStaffRole(ctx.actor.role) });
+/** Live events: linked attachments as staff see them (no one's unsent uploads). */
+const STAFF_VIEW: Viewer = { userId: null, staff: true };
+
 export class AttachmentService implements MessageAttachments {
   private scanTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
@@ -196,7 +205,7 @@ export class AttachmentService implements MessageAttachments {
   async forMessages(ctx: RequestContext, thread: ThreadRecord, messages: MessageHead[]): Promise<Map<string, AttachmentSummary[]>> {
     if (messages.length === 0) return new Map();
     const rows = await this.store.ofMessages({ orgId: thread.org_id, threadId: thread.id, messageIds: messages.map((m) => m.id.toLowerCase()) });
-    return this.summaries(this.applyVisibility(ctx, rows, messages).filter((r) => r.linked));
+    return this.summaries(this.applyVisibility(viewerOf(ctx), rows, messages).filter((r) => r.linked));
   }
 
   /**
@@ -211,8 +220,7 @@ export class AttachmentService implements MessageAttachments {
       [...groups.values()].map(async (heads) => {
         const { orgId, threadId } = heads[0]!;
         const rows = await this.store.ofMessages({ orgId, threadId, messageIds: heads.map((h) => h.id) });
-        const staffView: RequestContext = { actor: { userId: '', orgId, role: 'provider', sessionId: '' }, address: null, requestId: 'delivery' };
-        for (const [id, list] of await this.summaries(this.applyVisibility(staffView, rows, heads).filter((r) => r.linked))) out.set(id, list);
+        for (const [id, list] of await this.summaries(this.applyVisibility(STAFF_VIEW, rows, heads).filter((r) => r.linked))) out.set(id, list);
       }),
     );
     return out;
@@ -270,7 +278,7 @@ export class AttachmentService implements MessageAttachments {
       this.messages.heads(thread.org_id, [messageId]),
       this.store.ofMessages({ orgId: thread.org_id, threadId: thread.id, messageIds: [messageId], ...(attachmentId ? { attachmentId } : {}) }),
     ]);
-    return this.applyVisibility(ctx, rows, heads);
+    return this.applyVisibility(viewerOf(ctx), rows, heads);
   }
 
   /**
@@ -278,14 +286,14 @@ export class AttachmentService implements MessageAttachments {
    * was sent by its uploader; a linked attachment is seen by whoever sees the thread, an unlinked one only by its
    * uploader; attachments of a retracted message are hidden from patients (kept for staff, like the message).
    */
-  private applyVisibility(ctx: RequestContext, rows: AttachmentRow[], heads: MessageHead[]): Visible[] {
+  private applyVisibility(viewer: Viewer, rows: AttachmentRow[], heads: MessageHead[]): Visible[] {
     const byId = new Map(heads.map((h) => [h.id, h]));
-    const staff = isStaffRole(ctx.actor.role);
+    const staff = viewer.staff;
     const out: Visible[] = [];
     for (const r of rows) {
       const head = byId.get(r.message_id);
       const linked = head !== undefined && head.threadId === r.thread_id && head.senderId === r.uploader_id;
-      if (!linked && r.uploader_id !== ctx.actor.userId) continue;
+      if (!linked && r.uploader_id !== viewer.userId) continue;
       if (linked && head.retracted && !staff) continue;
       out.push({ ...r, linked });
     }
