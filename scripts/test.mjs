@@ -106,7 +106,7 @@ if (!env.HAVEN_TEST_NATS_URL) {
 }
 
 const concurrency = Number(process.env.HAVEN_TEST_CONCURRENCY ?? 3);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', '--test-reporter=spec', ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',

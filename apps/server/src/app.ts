@@ -37,6 +37,9 @@ import { threadHandlers } from './modules/threads/thread.routes.js';
 import { MessageStore } from './modules/messages/message.store.js';
 import { MessageService } from './modules/messages/message.service.js';
 import { messageHandlers } from './modules/messages/message.routes.js';
+import { MentionStore } from './modules/messages/mention.store.js';
+import { MentionService } from './modules/messages/mention.service.js';
+import { mentionHandlers } from './modules/messages/mention.routes.js';
 import { SearchStore } from './modules/search/search.store.js';
 import { SearchService } from './modules/search/search.service.js';
 import { searchHandlers } from './modules/search/search.routes.js';
@@ -70,6 +73,58 @@ import { WebPushSender } from './platform/notify/web-push-sender.js';
 import type pg from 'pg';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createMalwareScanner } from './platform/scan/malware-scanner.js';
+import { systemClock, type Clock } from './platform/time/clock.js';
+import type { AvailabilityPort } from './modules/workflow/availability.port.js';
+import { WorkflowStore } from './modules/workflow/workflow.store.js';
+import { RoutingStore } from './modules/workflow/routing.store.js';
+import { InboxStore } from './modules/workflow/inbox.store.js';
+import { SlaPolicy } from './modules/workflow/sla.policy.js';
+import { RoutingService } from './modules/workflow/routing.service.js';
+import { WorkflowService } from './modules/workflow/workflow.service.js';
+import { InboxService } from './modules/workflow/inbox.service.js';
+import { AnalyticsStore } from './modules/workflow/analytics.store.js';
+import { AnalyticsService } from './modules/workflow/analytics.service.js';
+import { workflowHandlers } from './modules/workflow/workflow.routes.js';
+import { SafetyStore } from './modules/safety/safety.store.js';
+import { SafetyService, type CrisisDetector } from './modules/safety/safety.service.js';
+import { detectCrisis } from './modules/safety/crisis-detector.js';
+import { compiledLexicon } from './modules/safety/lexicons/index.js';
+// availability (begin)
+import { AvailabilityStore } from './modules/availability/availability.store.js';
+import { AvailabilityService } from './modules/availability/availability.service.js';
+import { availabilityHandlers } from './modules/availability/availability.routes.js';
+// availability (end)
+// 0011: scheduled send, follow-ups, chart notes
+import { ScheduledMessageStore } from './modules/scheduling/scheduled-message.store.js';
+import { ScheduledMessageService } from './modules/scheduling/scheduled-message.service.js';
+import { FollowUpStore } from './modules/scheduling/follow-up.store.js';
+import { FollowUpService } from './modules/scheduling/follow-up.service.js';
+import { schedulingHandlers } from './modules/scheduling/scheduling.routes.js';
+import { ChartNoteStore } from './modules/chart-notes/chart-note.store.js';
+import { ChartNoteService } from './modules/chart-notes/chart-note.service.js';
+import { chartNoteHandlers } from './modules/chart-notes/chart-note.routes.js';
+// cohorts: tags, soft launch, archive, broadcasts (docs/decisions/0017)
+import { TagStore } from './modules/cohorts/tag.store.js';
+import { TagService } from './modules/cohorts/tag.service.js';
+import { cohortHandlers } from './modules/cohorts/cohort.routes.js';
+import { RolloutStore } from './modules/rollout/rollout.store.js';
+import { RolloutService } from './modules/rollout/rollout.service.js';
+import { MessagingAccess } from './modules/rollout/messaging-access.js';
+import { rolloutHandlers } from './modules/rollout/rollout.routes.js';
+import { PatientArchiveStore } from './modules/patients/patient-archive.store.js';
+import { PatientArchiveService } from './modules/patients/patient-archive.service.js';
+import { patientArchiveHandlers } from './modules/patients/patient-archive.routes.js';
+import { BroadcastStore } from './modules/broadcasts/broadcast.store.js';
+import { BroadcastSender } from './modules/broadcasts/broadcast.sender.js';
+import { BroadcastService } from './modules/broadcasts/broadcast.service.js';
+import { broadcastHandlers } from './modules/broadcasts/broadcast.routes.js';
+// templates, quick replies and reactions (templates branch)
+import { TemplateStore } from './modules/templates/template.store.js';
+import { TemplateService } from './modules/templates/template.service.js';
+import { templateHandlers } from './modules/templates/template.routes.js';
+import { ReactionStore } from './modules/reactions/reaction.store.js';
+import { ReactionService } from './modules/reactions/reaction.service.js';
+import { reactionHandlers } from './modules/reactions/reaction.routes.js';
 
 export interface Services {
   keyring: Keyring;
@@ -80,6 +135,7 @@ export interface Services {
   patients: PatientService;
   threads: ThreadService;
   messages: MessageService;
+  mentions: MentionService;
   search: SearchService;
   attachments: AttachmentService;
   outbox: EventOutbox;
@@ -89,8 +145,30 @@ export interface Services {
   resources: ResourceService;
   jobs: JobQueue;
   notifications: NotificationService;
+  workflow: WorkflowService;
+  inbox: InboxService;
+  routing: RoutingService;
+  safety: SafetyService;
+  analytics: AnalyticsService;
+  /** The workflow clock (the system clock; tests pass a controllable one). */
+  clock: Clock;
+  /** Business hours, holidays, staff availability and coverage, on call (availability). */
+  availability: AvailabilityService;
+  templates: TemplateService;
+  reactions: ReactionService;
   /** Outside channels (SMTP pool and such), closed when the app stops. */
   channels: Channels;
+  // 0011
+  scheduledMessages: ScheduledMessageService;
+  followUps: FollowUpService;
+  chartNotes: ChartNoteService;
+  // cohorts
+  tags: TagService;
+  rollout: RolloutService;
+  messagingAccess: MessagingAccess;
+  patientArchive: PatientArchiveService;
+  broadcasts: BroadcastService;
+  broadcastSender: BroadcastSender;
 }
 
 /** The notification channels the configuration enables (push always; e-mail and SMS when configured). */
@@ -109,7 +187,7 @@ export function buildChannels(config: Config): Channels {
 }
 
 /** Wires stores and services; used by the HTTP app and by the CLI. */
-export function buildServices(db: Db, keyProvider: KeyProvider, config: Config): Services {
+export function buildServices(db: Db, keyProvider: KeyProvider, config: Config, clock: Clock = systemClock): Services {
   const keyring = new Keyring(db, keyProvider);
   const auditStore = new AuditStore(db);
   const audit = new AuditService(auditStore, new AuditSigner(auditStore, keyProvider));
@@ -121,14 +199,29 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   const users = new UserService(db, new UserStore(db), keyring, orgs, sessions, audit, config.requireMfaForStaff);
   const auth = new AuthService(db, authStore, users, orgs, keyring, audit, config);
   const patients = new PatientService(db, new PatientStore(db), users, orgs, keyring, audit);
-  const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit, outbox);
+  const threads = new ThreadService(db, new ThreadStore(db), patients, users, orgs, keyring, audit, outbox, clock);
   // Messages show their attachments and attachments follow their messages: each module sees the other through a
   // narrow interface. The message service gets the attachment lookup as a function bound below, so neither
   // constructor needs the other's instance first.
-  const messages = new MessageService(db, new MessageStore(db, audit, outbox), threads, orgs, keyring, audit, outbox, {
-    forMessages: (ctx, thread, heads) => attachments.forMessages(ctx, thread, heads),
-    forDelivery: (heads) => attachments.forDelivery(heads),
-  });
+  const mentions = new MentionService(db, new MentionStore(db), threads, orgs, audit, outbox);
+  const messages = new MessageService(
+    db,
+    new MessageStore(db, audit, outbox),
+    threads,
+    orgs,
+    keyring,
+    audit,
+    outbox,
+    {
+      forMessages: (ctx, thread, heads) => attachments.forMessages(ctx, thread, heads),
+      forDelivery: (heads) => attachments.forDelivery(heads),
+    },
+    // Messages show their reactions the same way (bound below: the reaction service needs the message service).
+    { forMessages: (orgId, ids) => reactions.forMessages(orgId, ids) },
+    mentions,
+  );
+  const reactions = new ReactionService(db, new ReactionStore(db), threads, messages, audit, outbox);
+  const templates = new TemplateService(db, new TemplateStore(db), threads, users, orgs, audit);
   const events = new EventService(eventStore, auth, threads, messages);
   const search = new SearchService(db, new SearchStore(db), threads, patients, orgs, keyring, audit);
   // One pipeline for every stored file (attachments, library files): checks, cleaning, encryption, storage.
@@ -167,8 +260,84 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config):
   });
   // Who is connected (no notification for them) comes from the event sockets of every node.
   notifications.usePresence({ connectedUsers: (ids) => events.connectedUsers(ids) });
-  return { keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore, jobs, notifications, channels };
+
+  // The care workflow: routing new threads, states and due times with every message, inbox, SLA sweep, safety.
+  // Business hours, staff availability, coverage and on-call answer on the workflow clock.
+  const availabilityService = new AvailabilityService(db, new AvailabilityStore(db), users, orgs, audit, outbox, { now: () => clock.now() });
+  const availability: AvailabilityPort = {
+    isOpen: (o, d, at) => availabilityService.isOpen(o, d, at),
+    nextOpening: (o, d, at) => availabilityService.nextOpening(o, d, at),
+    // A calendar that never opens (no hours at all) counts time as it passes rather than never coming due.
+    addBusinessMinutes: async (o, d, start, minutes) => (await availabilityService.addBusinessMinutes(o, d, start, minutes)) ?? new Date(start.getTime() + minutes * 60_000),
+    availableStaff: (o, ids, at) => availabilityService.availableStaff(o, ids, at),
+    coverFor: async (o, u, at) => {
+      const userId = await availabilityService.coverId(o, u, at);
+      return userId ? { userId } : null;
+    },
+    onCallNow: (o, d, at) => availabilityService.onCallNow(o, d, at),
+    timeZone: async (o) => (await availabilityService.calendarFor(o, null)).timeZone,
+  };
+  // Every patient message is checked against the English lexicon. The Spanish one is ready (modules/safety/lexicons)
+  // but applies only once a patient's language is recorded (#5): run on English text its typo tolerance and missing
+  // English negations misfire ("I'm not suicidal" matched Spanish "suicidio").
+  const detector: CrisisDetector = { detect: (_orgId, text) => detectCrisis(text, compiledLexicon('en')) };
+
+  const routingStore = new RoutingStore(db);
+  const workflowStore = new WorkflowStore(db);
+  const sla = new SlaPolicy(routingStore, () => availability);
+  const routing = new RoutingService(db, routingStore, workflowStore, users, orgs, sla, audit, () => availability);
+  const workflow = new WorkflowService(db, workflowStore, routingStore, threads, sla, audit, outbox, clock, () => availability);
+  const inbox = new InboxService(db, new InboxStore(db), threads, users, orgs, audit, clock);
+  const analytics = new AnalyticsService(db, new AnalyticsStore(db), users, orgs, audit);
+  const safety = new SafetyService(db, new SafetyStore(db), routingStore, messages, threads, users, orgs, keyring, audit, outbox, sla, clock, () => availability, () => detector);
+  threads.useRouter(routing);
+  // {provider.name} in templates: the thread's assignee when a provider owns it, else the care team's provider.
+  templates.useResponsibleProvider(async (t, fallback) => {
+    const row = await threads.byIdForSystem(t.orgId, t.threadId);
+    const owner = row?.assignee_id ? await users.byId(t.orgId, row.assignee_id) : undefined;
+    return owner?.role === 'provider' && owner.status === 'active' ? owner.id : fallback(t);
+  });
+  messages.useWorkflow(safety);
+  notifications.useWorkflow(workflow);
+  workflow.usePager(notifications);
+  workflow.useNotes({ sendNote: (ctx, threadId, n) => messages.send(ctx, threadId, { id: n.id, body: n.body, internal: true, mentions: n.mentions }) });
+  safety.usePager(notifications);
+  jobs.define({
+    name: SLA_SWEEP_JOB,
+    maxAttempts: 3,
+    backoff: { baseMs: 1000, maxMs: 10_000 },
+    run: async () => {
+      await safety.catchUp();
+      await workflow.sweep();
+    },
+  });
+  // 0011: scheduled send and follow-ups run as jobs; chart notes are the patient's timeline of marked messages.
+  const scheduledMessages = new ScheduledMessageService(db, new ScheduledMessageStore(db), threads, messages, users, keyring, audit, outbox, jobs);
+  const followUps = new FollowUpService(db, new FollowUpStore(db), threads, messages, users, orgs, notifications, audit, outbox, jobs, {
+    dayMs: Math.round(config.followUpDaySeconds * 1000),
+  });
+  const chartNotes = new ChartNoteService(db, new ChartNoteStore(db), threads, messages, patients, orgs, keyring, audit, outbox);
+
+  // cohorts: one messaging gate (archive, soft launch) for threads.create and messages.send; tags; broadcasts.
+  const messagingAccess = new MessagingAccess(new RolloutStore(db), orgs);
+  threads.useMessagingGate(messagingAccess);
+  const tags = new TagService(db, new TagStore(db), patients, orgs, keyring, audit, messagingAccess);
+  const rollout = new RolloutService(db, new RolloutStore(db), messagingAccess, users, orgs, keyring, audit);
+  const patientArchive = new PatientArchiveService(db, new PatientArchiveStore(), patients, orgs, audit, outbox, messagingAccess);
+  const broadcastStore = new BroadcastStore(db);
+  const broadcastSender = new BroadcastSender(db, broadcastStore, users, orgs, threads, messages, messagingAccess, keyring, jobs, { ratePerSecond: config.broadcastRatePerSecond });
+  const broadcasts = new BroadcastService(db, broadcastStore, users, orgs, messagingAccess, broadcastSender, keyring, audit);
+  return {
+    keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore, jobs, notifications, channels,
+    availability: availabilityService, workflow, inbox, routing, safety, clock, analytics,
+    scheduledMessages, followUps, chartNotes,
+    tags, rollout, messagingAccess, patientArchive, broadcasts, broadcastSender,
+    templates, reactions, mentions,
+  };
 }
+
+/** The SLA sweep (reminders, escalations, unfinished crisis alerts): one waiting job, re-armed by each node's timer. */
+export const SLA_SWEEP_JOB = 'workflow.sla-sweep';
 
 export interface AppOptions {
   config: Config;
@@ -177,6 +346,7 @@ export interface AppOptions {
   logger: Logger;
   /** The database pool; when given, this node runs jobs (notifications) while the app is up. */
   pool?: pg.Pool;
+  clock?: Clock;
 }
 
 export const secureCookies = (config: Config): boolean => Boolean(config.tlsCertFile) || !isLoopback(config.host) || config.publicUrl.startsWith('https:');
@@ -184,7 +354,7 @@ export const secureCookies = (config: Config): boolean => Boolean(config.tlsCert
 /** Builds the Haven HTTP application (not yet listening). */
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; services: Services; relay: EventRelay; hub: EventHub }> {
   const { config, db } = opts;
-  const services = buildServices(db, opts.keyProvider, config);
+  const services = buildServices(db, opts.keyProvider, config, opts.clock);
   const https = config.tlsCertFile && config.tlsKeyFile
     ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
     : {};
@@ -259,6 +429,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...patientHandlers(services.patients),
     ...threadHandlers(services.threads),
     ...messageHandlers(services.messages),
+    ...mentionHandlers(services.mentions),
     ...searchHandlers(services.search),
     ...attachmentHandlers(services.attachments),
     ...observationHandlers(services.observations),
@@ -266,6 +437,17 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...auditHandlers(services.audit, db),
     ...eventHandlers(services.events),
     ...notificationHandlers(services.notifications),
+    ...workflowHandlers(services),
+    ...availabilityHandlers(services.availability), // availability
+    // 0011
+    ...schedulingHandlers(services.scheduledMessages, services.followUps),
+    ...chartNoteHandlers(services.chartNotes),
+    ...cohortHandlers(services.tags),
+    ...rolloutHandlers(services.rollout, services.messagingAccess),
+    ...patientArchiveHandlers(services.patientArchive),
+    ...broadcastHandlers(services.broadcasts),
+    ...templateHandlers(services.templates),
+    ...reactionHandlers(services.reactions),
   };
   registerEndpoints(app, handlers, authHook(services.auth, cookies));
 
@@ -286,7 +468,16 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   relay.onEvents(async (events) => {
     const created = events.filter((e) => e.kind === 'message.created' && e.threadId && e.messageId && e.actorId);
     if (created.length > 0) {
-      await services.notifications.messagesCreated(created.map((e) => ({ orgId: e.orgId, threadId: e.threadId!, messageId: e.messageId!, senderId: e.actorId!, createdAt: new Date(e.at) })));
+      await services.notifications.messagesCreated(
+        created.map((e) => ({ orgId: e.orgId, threadId: e.threadId!, messageId: e.messageId!, senderId: e.actorId!, createdAt: new Date(e.at), internal: e.staffOnly })),
+      );
+    }
+    // Mentions in internal messages notify the mentioned (content-free, like every notification).
+    const mentioned = events.filter((e) => e.kind === 'mention.created' && e.threadId && e.messageId && e.actorId && e.userId);
+    if (mentioned.length > 0) {
+      await services.notifications.mentioned(
+        mentioned.map((e) => ({ orgId: e.orgId, threadId: e.threadId!, messageId: e.messageId!, userId: e.userId!, senderId: e.actorId!, createdAt: new Date(e.at) })),
+      );
     }
   });
   await hub.start();
@@ -301,11 +492,24 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   app.addHook('onClose', async () => services.attachments.stopBackgroundJobs());
   // Jobs run while the app is up: started here, stopped (running jobs finish) when it closes.
   services.notifications.setLogger(opts.logger);
+  services.workflow.log = opts.logger;
+  services.safety.log = opts.logger;
+  services.scheduledMessages.setLogger(opts.logger);
+  services.broadcastSender.setLogger(opts.logger);
   if (opts.pool) {
     await services.jobs.start({ pool: opts.pool, db, logger: opts.logger, concurrency: config.jobConcurrency, pollMs: config.jobPollMs });
     // The VAPID key pair exists from the first start on (created once, shared by every node through the database).
     await services.notifications.pushPublicKey();
+    // The SLA sweep runs on the job queue: each node's timer (re)arms one keyed job, so one sweep runs at a time
+    // across the nodes and a restart loses nothing (the state lives on the threads).
+    const arm = () =>
+      services.jobs.enqueue(db, SLA_SWEEP_JOB, {}, { key: 'workflow:sla-sweep', keyMode: 'preserve_run_at' }).catch((err: Error) => opts.logger.error({ err: { message: err.message } }, 'could not schedule the SLA sweep'));
+    await arm();
+    const sweepTimer = setInterval(arm, config.slaSweepSeconds * 1000);
+    sweepTimer.unref();
+    app.addHook('preClose', async () => clearInterval(sweepTimer));
   }
+  app.addHook('preClose', async () => services.safety.idle());
   app.addHook('onClose', async () => {
     await services.jobs.stop();
     services.channels.email?.close();

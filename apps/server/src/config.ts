@@ -53,6 +53,8 @@ export const ConfigSchema = Type.Object({
   eventRetentionDays: Type.Number({ exclusiveMinimum: 0, description: 'How long events stay replayable; older cursors must resynchronize through the API' }),
   jobConcurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Jobs each node runs at once' }),
   jobPollMs: Type.Integer({ minimum: 50, description: 'How often scheduled (future) jobs are looked for; new jobs are picked up at once' }),
+  slaSweepSeconds: Type.Number({ minimum: 1, description: 'How often SLA reminders and escalations are looked for (a job on the queue)' }),
+  followUpDaySeconds: Type.Number({ exclusiveMinimum: 0, description: 'Length of one day of a follow-up reminder, in seconds: 86400 except in tests (HAVEN_ENV=test only)' }),
   notifyDelaySeconds: Type.Number({ minimum: 0, description: 'Wait this long after a message before notifying a recipient who has not read it' }),
   notifyBatchWindowMinutes: Type.Number({ minimum: 0, maximum: 1440, description: 'Default batching window: at most one notification per recipient per window' }),
   notifyAppUrl: Type.String({ pattern: '^https?://', description: 'Base URL of the app that notification links open (link: <url>/inbox)' }),
@@ -76,6 +78,7 @@ export const ConfigSchema = Type.Object({
   vapidSubject: Type.String({ pattern: '^(mailto:|https://)' }),
   pushCaFile: Type.Optional(Type.String()),
   pushEndpointHosts: Type.Array(Type.String({ minLength: 1 }), { description: 'Hosts (and their subdomains) that Web Push subscriptions may point to: the browsers\' push services' }),
+  broadcastRatePerSecond: Type.Number({ minimum: 0.01, maximum: 1000, description: 'Messages per second one broadcast sends (each to its own new thread)' }),
   logLevel: Type.Union([
     Type.Literal('fatal'),
     Type.Literal('error'),
@@ -139,6 +142,8 @@ const ENV_KEYS: Record<keyof Config, string> = {
   eventRetentionDays: 'EVENT_RETENTION_DAYS',
   jobConcurrency: 'JOB_CONCURRENCY',
   jobPollMs: 'JOB_POLL_MS',
+  slaSweepSeconds: 'SLA_SWEEP_SECONDS',
+  followUpDaySeconds: 'FOLLOWUP_DAY_SECONDS',
   notifyDelaySeconds: 'NOTIFY_DELAY_SECONDS',
   notifyBatchWindowMinutes: 'NOTIFY_BATCH_WINDOW_MINUTES',
   notifyAppUrl: 'NOTIFY_APP_URL',
@@ -162,6 +167,7 @@ const ENV_KEYS: Record<keyof Config, string> = {
   vapidSubject: 'VAPID_SUBJECT',
   pushCaFile: 'PUSH_CA_FILE',
   pushEndpointHosts: 'PUSH_ENDPOINT_HOSTS',
+  broadcastRatePerSecond: 'BROADCAST_RATE_PER_SECOND',
   logLevel: 'LOG_LEVEL',
 };
 
@@ -223,6 +229,8 @@ function defaults(env: Env): Record<string, unknown> {
     eventRetentionDays: 7,
     jobConcurrency: 4,
     jobPollMs: 1000,
+    slaSweepSeconds: 30,
+    followUpDaySeconds: 86_400,
     notifyDelaySeconds: 60,
     notifyBatchWindowMinutes: 10,
     notifyMaxAttempts: 5,
@@ -234,6 +242,7 @@ function defaults(env: Env): Record<string, unknown> {
     smsBaseUrl: 'https://api.twilio.com',
     smsWebhookAuth: 'hmac',
     pushEndpointHosts: DEFAULT_PUSH_HOSTS,
+    broadcastRatePerSecond: 10,
     logLevel: mode === 'test' ? 'silent' : 'info',
   };
 }
@@ -279,6 +288,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (merged.attachmentStorage === 's3' && !merged.s3Bucket) throw new ConfigError('ATTACHMENT_STORAGE=s3 needs S3_BUCKET');
   if (merged.env === 'production' && merged.demoSeed === true) {
     throw new ConfigError('DEMO_SEED cannot be enabled in production mode');
+  }
+  // Follow-ups count real days; tests shorten them (a test-only knob, refused anywhere else).
+  if (merged.followUpDaySeconds !== undefined && Number(merged.followUpDaySeconds) !== 86_400 && merged.env !== 'test') {
+    throw new ConfigError('FOLLOWUP_DAY_SECONDS can only be changed when HAVEN_ENV=test');
   }
   const errors = [...Value.Errors(ConfigSchema, merged)];
   if (errors.length > 0) {

@@ -1,3 +1,4 @@
+import type { Clock } from './platform/time/clock.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, buildServices, type Services } from './app.js';
@@ -74,11 +75,11 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 }
 
 /** Starts Haven: runtime, first-start demo seed, HTTP listener and the audit checkpoint timer. */
-export async function startHaven(config: Config, logger?: Logger): Promise<HavenServer> {
+export async function startHaven(config: Config, logger?: Logger, opts: { clock?: Clock } = {}): Promise<HavenServer> {
   checkTransport(config);
   const runtime = await openRuntime(config, logger);
   await migrateJobQueue(runtime.pool, runtime.logger);
-  const { app, services, relay, hub } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger, pool: runtime.pool });
+  const { app, services, relay, hub } = await buildApp({ config, db: runtime.db, keyProvider: runtime.keyProvider, logger: runtime.logger, pool: runtime.pool, clock: opts.clock });
   let seeded: HavenServer['seeded'];
   if (config.demoSeed && config.env !== 'production' && (await services.orgs.all()).length === 0) {
     seeded = await seedDemo(runtime.db, services);

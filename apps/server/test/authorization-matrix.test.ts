@@ -124,6 +124,15 @@ messages.receipts                401   ok    404   ok    ok    404   404   404  
 messages.search                  401   ok    ok    ok    ok    ok    403   403   401   403   ok    ok
 messages.search:inThread         401   ok    404   ok    ok    404   404   404   401   404   404   404
 
+messages.create:note             401   403   404   ok    ok    404   404   404   401   404   404   404
+messages.get:note                401   404   404   ok    ok    404   404   404   401   404   404   404
+messages.edit:note               401   404   404   403   ok    404   404   404   401   404   404   404
+attachments.download:note        401   404   404   ok    ok    404   404   404   401   404   404   404
+threads.create:consult           401   403   403   ok    ok    404   403   403   401   403   404   403
+threads.consults                 401   403   403   ok    ok    404   403   403   401   403   404   403
+mentions.list                    401   403   403   ok    ok    ok    403   403   401   403   ok    403
+mentions.done                    401   403   403   ok    404   404   403   403   401   403   404   403
+
 attachments.upload               401   ok    404   ok    ok    404   404   404   401   404   404   404
 attachments.list                 401   ok    404   ok    ok    404   404   404   401   404   404   404
 attachments.download             401   ok    404   ok    ok    404   404   404   401   404   404   404
@@ -144,6 +153,19 @@ resources.download               401   403   403   ok    ok    ok    ok    403  
 resources.share                  401   403   403   ok    ok    404   404   403   401   404   404   403
 resources.share:link             401   403   403   ok    ok    404   404   403   401   404   404   403
 resources.share:internal         401   403   403   ok    ok    404   404   403   401   404   404   403
+templates.variables              401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+templates.list                   401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+templates.create                 401   403   403   ok    ok    ok    403   403   401   403   ok    403
+templates.create:organization    401   403   403   403   403   403   ok    403   401   ok    403   403
+templates.get                    401   403   403   ok    ok    ok    ok    403   401   404   404   403
+templates.get:personal           401   403   403   404   ok    404   404   403   401   404   404   403
+templates.update                 401   403   403   403   403   403   ok    403   401   404   404   403
+templates.update:personal        401   403   403   404   ok    404   404   403   401   404   404   403
+templates.render                 401   403   403   ok    ok    404   403   403   401   403   404   403
+templates.render:internal        401   403   403   ok    ok    404   403   403   401   403   404   403
+reactions.add                    401   ok    404   ok    ok    404   404   404   401   404   404   404
+reactions.add:internal           401   404   404   ok    ok    404   404   404   401   404   404   404
+reactions.remove                 401   ok    404   ok    ok    404   404   404   401   404   404   404
 
 audit.list                       401   403   403   403   403   403   403   ok    401   403   403   403
 audit.verify                     401   403   403   403   403   403   403   ok    401   403   403   403
@@ -160,6 +182,77 @@ notifications.push.list          401   ok    ok    ok    ok    ok    ok    ok   
 notifications.push.unsubscribe   401   ok    404   404   404   404   404   404   401   404   404   404
 notifications.sms.inbound        401   401   401   401   401   401   401   401   401   401   401   401
 notifications.attempts.list      401   403   403   403   403   403   ok    403   401   ok    403   403
+
+# availability (begin)
+availability.hours.get           401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+availability.hours.update        401   403   403   403   403   403   ok    403   401   ok    403   403
+availability.departmentHours.get 401   403   403   ok    ok    ok    ok    ok    401   404   404   403
+availability.departmentHours.update 401 403  403   403   403   403   ok    403   401   404   403   403
+availability.holidays.list       401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+availability.holidays.create     401   403   403   403   403   403   ok    403   401   ok    403   403
+availability.holidays.create:department 401 403 403 403 403   403   ok    403   401   404   403   403
+availability.holidays.delete     401   403   403   403   403   403   ok    403   401   404   403   403
+availability.status              401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+availability.status:department   401   ok    ok    ok    ok    ok    ok    ok    401   404   404   404
+availability.staff.list          401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+availability.staff.get           401   403   403   ok    ok    ok    ok    ok    401   404   404   403
+availability.staff.update        401   403   403   ok    403   403   ok    403   401   404   403   403
+availability.outOfOffice.create  401   403   403   ok    403   403   ok    403   401   404   403   403
+availability.outOfOffice.update  401   403   403   ok    403   403   ok    403   401   404   403   403
+availability.outOfOffice.delete  401   403   403   ok    403   403   ok    403   401   404   403   403
+onCall.shifts.list               401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+onCall.shifts.create             401   403   403   403   403   403   ok    403   401   404   403   403
+onCall.shifts.delete             401   403   403   403   403   403   ok    403   401   404   403   403
+onCall.current                   401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+onCall.current:department        401   403   403   ok    ok    ok    ok    ok    401   404   404   403
+# availability (end)
+# workflow (begin): patient A's threads; fresh ones where a cell changes them
+inbox.list                       401   403   403   ok    ok    ok    403   403   401   403   ok    403
+inbox.counts                     401   403   403   ok    ok    ok    403   403   401   403   ok    403
+threads.assign                   401   403   404   ok    ok    404   404   404   401   404   404   404
+threads.claim                    401   403   403   ok    ok    404   403   403   401   403   404   403
+threads.close                    401   403   404   ok    ok    404   404   404   401   404   404   404
+threads.reopen                   401   403   404   ok    ok    404   404   404   401   404   404   404
+threads.priority                 401   403   404   ok    ok    404   404   404   401   404   404   404
+threads.escalate                 401   403   404   ok    ok    404   404   404   401   404   404   404
+queues.create                    401   403   403   403   403   403   ok    403   401   ok    403   403
+queues.list                      401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+queues.update                    401   403   403   403   403   403   ok    403   401   404   403   403
+routing.rules.get                401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+routing.rules.replace            401   403   403   403   403   403   ok    403   401   ok    403   403
+sla.targets.get                  401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+sla.targets.replace              401   403   403   403   403   403   ok    403   401   ok    403   403
+workflow.settings.get            401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+workflow.settings.update         401   403   403   403   403   403   ok    403   401   ok    403   403
+workflow.directMessages          401   403   403   403   ok    ok    403   403   401   403   ok    403
+messaging.expectations           401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+analytics.report                 401   403   403   403   403   403   ok    403   401   ok    403   403
+analytics.export                 401   403   403   403   403   403   ok    403   401   ok    403   403
+# workflow (end)
+scheduledMessages.create         401   403   403   ok    ok    404   403   403   401   403   404   403
+scheduledMessages.list           401   403   403   ok    ok    404   403   403   401   403   404   403
+scheduledMessages.overview       401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+scheduledMessages.update         401   403   403   403   ok    404   403   403   401   403   404   403
+scheduledMessages.cancel         401   403   403   403   ok    404   ok    403   401   404   404   403
+followUps.create                 401   403   403   ok    ok    404   403   403   401   403   404   403
+followUps.list                   401   403   403   ok    ok    404   403   403   401   403   404   403
+followUps.cancel                 401   403   403   403   ok    404   403   403   401   403   404   403
+chartNotes.create                401   403   403   ok    ok    404   403   403   401   403   404   403
+chartNotes.list                  401   ok    404   ok    ok    404   403   404   401   404   404   404
+chartNotes.remove                401   403   403   ok    ok    404   403   403   401   403   404   403
+tags.list                        401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
+patients.tags.get                401   403   404   ok    ok    404   ok    404   401   404   404   404
+patients.tags.set                401   403   404   ok    ok    404   ok    404   401   404   404   404
+patients.archive                 401   404   404   ok    ok    404   ok    404   401   404   404   404
+patients.unarchive               401   404   404   ok    ok    404   ok    404   401   404   404   404
+messagingRollout.get             401   403   403   403   403   403   ok    403   401   ok    403   403
+messagingRollout.update          401   403   403   403   403   403   ok    403   401   ok    403   403
+me.messaging                     401   ok    ok    403   403   403   403   403   401   403   403   ok
+broadcasts.preview               401   403   403   ok    ok    ok    403   403   401   403   404   403
+broadcasts.create                401   403   403   ok    ok    ok    403   403   401   403   404   403
+broadcasts.list                  401   403   403   ok    ok    ok    403   403   401   403   ok    403
+broadcasts.get                   401   403   403   404   ok    404   403   403   401   403   404   403
+broadcasts.cancel                401   403   403   404   ok    404   403   403   401   403   404   403
 `;
 // Notes on individual cells:
 // - auth.login: each actor signs in with its own credentials (anonymous with patient A's); the deactivated
@@ -197,12 +290,54 @@ notifications.attempts.list      401   403   403   403   403   403   ok    403  
 //   but lack the capability: 403).
 // - messages.get names the provider's message in thread A; :retracted a fresh provider message, retracted (patients
 //   do not see retracted messages: 404 like a missing one).
+// - internal notes (messages.create with internal: true, in thread A): only providers and staff who may write in the
+//   thread write one; patient A sees the thread but lacks the capability (403). A note is invisible to patient A
+//   exactly like a missing message (:note rows: get, edit of a fresh provider note, download of a file attached to
+//   a provider note: 404); the nurse sees the provider's note but is not its sender (edit: 403).
+// - threads.create:consult: an internal thread with the nurse, linked to thread A; the link must name a thread the
+//   creator sees (otherProvider: 404; org B provider: the org A nurse is not a colleague, 404). threads.consults on
+//   thread A: providers and staff who see the thread (patients, admins, compliance: 403 for the role).
+// - mentions.*: providers and staff only (403 for other roles); mentions.list lists the caller's own; mentions.done
+//   names a fresh mention of the nurse by the provider (anyone else: 404, like a missing one).
 // - resources.*: the library is for admins, providers and staff (patients and compliance: 403, role-level, before
 //   any id is looked at). get/download/share name a file resource the provider added to org A's library (org B
 //   callers: 404); update/archive/upload a fresh one per cell, which only its creator (the provider) or an admin may
 //   change (others who see it: 403). resources.create acts in the caller's own organization (org B admins and
 //   providers: ok). share goes into thread A (:internal the provider–nurse thread), fresh message id per cell: the
 //   library role is not enough, the caller must be able to write in the thread (admins, other care teams: 404).
+// - availability.* / onCall.* (availability): everyone on staff reads hours, holidays, staff availability and on call;
+//   patients only availability.status (the practice's public hours, open now). Admins manage hours, holidays and
+//   shifts (role-level 403 for everyone else before any id is looked at); rows without an id act in the caller's own
+//   organization (org B admin: ok), the :department variants and the rows naming an org A department, holiday,
+//   shift or person answer org B callers 404 (403 where their role lacks the capability). staff.update and the
+//   outOfOffice.* rows name the org A nurse: the nurse (herself) and the org A admin may; other staff 403.
+//   Deleting and updating rows get a fresh holiday, out-of-office period or shift per cell.
+// - scheduledMessages.*, followUps.*, chartNotes.create/remove (0011): providers and staff only; every other role gets
+//   403 before any id is looked at (admins may only cancel scheduled messages and see the organization's overview,
+//   without text). create/list name thread A (:create a fresh id an hour ahead, a follow-up 90 days ahead);
+//   update/cancel a fresh scheduled message of the provider, followUps.cancel a fresh follow-up of the provider: the
+//   nurse sees them but is not their author (403), other care teams and org B do not see them (404); an admin of
+//   org B does not see org A's (404). overview acts in the caller's own organization. chartNotes.create marks patient
+//   A's message in thread A (fresh id); remove un-marks a fresh note of the provider (any provider or staff member
+//   who sees the patient may). chartNotes.list is patient A's timeline: the patient reads their own; admins see the
+//   record but not the chart (403), compliance does not see the record (404).
+// - cohorts (tags, archive, soft launch, broadcasts): patients.tags.* name patient A (tags are staff-only: patient A
+//   sees its record but lacks the capability, 403). patients.archive/unarchive name a fresh care team A patient per
+//   cell (so patient A gets 404 there: it is not their record). messagingRollout.* are for admins (org B's admin
+//   acts on org B); me.messaging is for patients. broadcasts.preview/create select the tag `matrix-broadcast` on
+//   care team A: its one patient is on care teams A and B, so the other provider reaches it too; an org B provider
+//   naming org A's care team gets 404, roles without broadcasts 403 before any id is looked at. broadcasts.get names
+//   a broadcast of the provider, cancel a fresh one of the provider (two recipients; the server sends one broadcast
+//   message every 100 s, so the second is still pending when the provider cancels): only the author sees them.
+// - templates.*: for admins, providers and staff (patients and compliance: 403, role-level). get/render name an
+//   organization template of org A (org B callers: 404); :personal a personal template of the provider, which nobody
+//   else can tell exists (404, admins included). create is personal (providers and staff; admins keep none: 403),
+//   :organization an organization template (admins only; org B's admin creates in org B). update changes a fresh
+//   template per cell (organization: admins; personal: the provider). render fills the organization template for
+//   thread A (:internal the provider–nurse thread): admins lack the capability (403), staff who cannot write in the
+//   thread get 404 like for a message.
+// - reactions.*: 👍 on the provider's message in thread A (:internal the nurse's message in the internal thread):
+//   whoever may see the thread; adding twice or removing what is not there is fine (idempotent).
 
 interface Row {
   key: string;
@@ -268,6 +403,8 @@ before(async () => {
     smsFrom: '+15550000000',
     smsBaseUrl: 'http://127.0.0.1:9',
     smsWebhookSecret: randomBytes(24).toString('hex'),
+    // cohorts: one broadcast message per 100 s (the first goes at once), so a broadcast of two stays cancellable.
+    broadcastRatePerSecond: 0.01,
   });
   const [A, B] = await Promise.all([createPractice(server, 'orga'), createPractice(server, 'orgb')]);
   const deactivated = await addStaff(server, 'orga', A.admin.client, 'staff', 'Former Nurse orga', A.dept.id);
@@ -396,6 +533,16 @@ const sharedAttachment = (): Promise<Attachment> =>
     return att;
   })());
 
+/** A text file the provider attached to an internal note in thread A; created once. */
+let noteAttachment: Promise<Attachment> | undefined;
+const sharedNote = (): Promise<Attachment> =>
+  (noteAttachment ??= (async () => {
+    const messageId = uuid();
+    const att = await client('provider').uploadAttachment(w.threadA.id, messageId, { data: Buffer.from('matrix: staff only\n'), fileName: 'note.txt', contentType: 'text/plain' });
+    await client('provider').call('messages.create', { params: { threadId: w.threadA.id }, body: { id: messageId, body: 'matrix: internal note', internal: true } });
+    return att;
+  })());
+
 /** A FHIR Observation of patient A's heart rate, an hour ago. */
 const heartRate = (id: string) => ({
   resourceType: 'Observation',
@@ -419,12 +566,41 @@ const sharedResource = (): Promise<Resource> =>
     return w.A.provider.client.uploadResourceFile(r.id, { data: Buffer.from('Breathe in for four, out for six.\n'), fileName: 'breathing.txt', contentType: 'text/plain' });
   })());
 
+/** An organization template of org A (by its admin) and a personal template of the provider; created once. */
+let templateA: Promise<{ id: string }> | undefined;
+let personalA: Promise<{ id: string }> | undefined;
+const sharedTemplate = () => (templateA ??= w.A.admin.client.call('templates.create', { body: { scope: 'organization', name: 'Matrix template', body: 'Hi {patient.firstName}, this is {staff.name}.' } }));
+const sharedPersonal = () => (personalA ??= w.A.provider.client.call('templates.create', { body: { scope: 'personal', name: 'Matrix personal', body: 'Best, {staff.name}' } }));
+
 /** A fresh org A resource added by the provider (a file resource without its bytes yet, or a link). */
 const freshResource = (kind: 'file' | 'link') =>
   w.A.provider.client.call('resources.create', { body: kind === 'file' ? { kind, title: `Fresh ${uniq()}` } : { kind, title: `Fresh ${uniq()}`, url: 'https://example.org/fresh' } });
 
 const send = (a: SignedIn, threadId: string, body: string) =>
   w.members[a].client.call('messages.create', { params: { threadId }, body: { id: uuid(), body } });
+
+// cohorts
+/** A fresh org A patient on care team A (registered by the admin). */
+const freshPatient = () => w.A.admin.client.call('patients.create', { body: { email: `fresh.${uniq()}@patients.orga.test`, name: `Fresh ${uniq()}`, careTeamIds: [w.A.teamA.id] } });
+/** The broadcast cohorts: `matrix-broadcast` (one patient, care teams A and B), `matrix-cancel` (two, care team A). */
+let broadcastCohorts: Promise<void> | undefined;
+const sharedCohorts = (): Promise<void> =>
+  (broadcastCohorts ??= (async () => {
+    const tag = async (tags: string[], careTeamIds: string[]) => {
+      const p = await w.A.admin.client.call('patients.create', { body: { email: `cohort.${uniq()}@patients.orga.test`, name: `Cohort ${uniq()}`, careTeamIds } });
+      await w.A.admin.client.call('patients.tags.set', { params: { id: p.id }, body: { tags } });
+    };
+    await tag(['matrix-broadcast'], [w.A.teamA.id, w.A.teamB.id]);
+    await tag(['matrix-cancel'], [w.A.teamA.id]);
+    await tag(['matrix-cancel'], [w.A.teamA.id]);
+  })());
+const broadcastDraft = (tag: string) => ({ selector: { tags: [tag], careTeamId: w.A.teamA.id }, subject: 'Matrix broadcast', body: 'Hello {patient.firstName}', topic: 'other' });
+let sharedBroadcastA: Promise<{ id: string }> | undefined;
+const sharedBroadcast = (): Promise<{ id: string }> =>
+  (sharedBroadcastA ??= sharedCohorts().then(() => w.A.provider.client.call('broadcasts.create', { body: broadcastDraft('matrix-broadcast') })));
+let cancelBroadcastA: Promise<{ id: string }> | undefined;
+const cancellableBroadcast = (): Promise<{ id: string }> =>
+  (cancelBroadcastA ??= sharedCohorts().then(() => w.A.provider.client.call('broadcasts.create', { body: broadcastDraft('matrix-cancel') })));
 
 /** A throwaway staff member of org A (generated password, never signed in). */
 const freshStaff = () => w.A.admin.client.call('users.create', { body: { role: 'staff', email: `throwaway.${uniq()}@orga.test`, name: `Throwaway ${uniq()}` } });
@@ -583,6 +759,30 @@ const REQUESTS: Record<string, Request> = {
   'messages.search': (a) => attempt(client(a).call('messages.search', { body: { query: WORD } })),
   'messages.search:inThread': (a) => attempt(client(a).call('messages.search', { body: { query: WORD, threadId: w.threadA.id } })),
 
+  // internal notes, consults, mentions
+  'messages.create:note': (a) => attempt(client(a).call('messages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix note', internal: true } })),
+  'messages.get:note': async (a) => {
+    const note = await sharedNote();
+    return attempt(client(a).call('messages.get', { params: { threadId: w.threadA.id, messageId: note.messageId } }));
+  },
+  'messages.edit:note': async (a) => {
+    const m = await w.A.provider.client.call('messages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix: note to be edited', internal: true } });
+    return attempt(client(a).call('messages.edit', { params: { threadId: w.threadA.id, messageId: m.id }, body: { body: 'matrix: note edited' } }));
+  },
+  'attachments.download:note': async (a) => {
+    const note = await sharedNote();
+    return attempt(client(a).downloadAttachment(w.threadA.id, note.messageId, note.id));
+  },
+  'threads.create:consult': (a) =>
+    attempt(client(a).call('threads.create', { body: { kind: 'internal', subject: 'Matrix consult', participantIds: [w.A.nurse.id], linkedThreadId: w.threadA.id } })),
+  'threads.consults': (a) => attempt(client(a).call('threads.consults', { params: { threadId: w.threadA.id } })),
+  'mentions.list': (a) => attempt(client(a).call('mentions.list', { query: { limit: 5 } })),
+  'mentions.done': async (a) => {
+    const m = await w.A.provider.client.call('messages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix: for the nurse', internal: true, mentions: [w.A.nurse.id] } });
+    const row = await w.server.sql<{ id: string }>(`select id from message_mentions where message_id = $1`, [m.id]);
+    return attempt(client(a).call('mentions.done', { params: { mentionId: row.rows[0]!.id } }));
+  },
+
   // attachments
   'attachments.upload': (a) => attempt(client(a).uploadAttachment(w.threadA.id, uuid(), { data: Buffer.from('matrix notes\n'), fileName: 'notes.txt', contentType: 'text/plain' })),
   'attachments.list': async (a) => {
@@ -640,6 +840,28 @@ const REQUESTS: Record<string, Request> = {
   'resources.share:internal': async (a) =>
     attempt(client(a).call('resources.share', { params: { threadId: w.internal.id, resourceId: (await sharedResource()).id }, body: { id: uuid() } })),
 
+  // templates and reactions
+  'templates.variables': (a) => attempt(client(a).call('templates.variables')),
+  'templates.list': (a) => attempt(client(a).call('templates.list')),
+  'templates.create': (a) => attempt(client(a).call('templates.create', { body: { scope: 'personal', name: `Personal ${uniq()}`, body: 'Thanks, {patient.firstName}!' } })),
+  'templates.create:organization': (a) =>
+    attempt(client(a).call('templates.create', { body: { scope: 'organization', name: `Organization ${uniq()}`, body: 'We will call you at {practice.phone}.', kind: 'quick_reply' } })),
+  'templates.get': async (a) => attempt(client(a).call('templates.get', { params: { templateId: (await sharedTemplate()).id } })),
+  'templates.get:personal': async (a) => attempt(client(a).call('templates.get', { params: { templateId: (await sharedPersonal()).id } })),
+  'templates.update': async (a) => {
+    const t = await w.A.admin.client.call('templates.create', { body: { scope: 'organization', name: `Fresh ${uniq()}`, body: 'Fresh wording' } });
+    return attempt(client(a).call('templates.update', { params: { templateId: t.id }, body: { name: `Renamed ${uniq()}`, archived: true } }));
+  },
+  'templates.update:personal': async (a) => {
+    const t = await w.A.provider.client.call('templates.create', { body: { scope: 'personal', name: `Fresh ${uniq()}`, body: 'Fresh wording' } });
+    return attempt(client(a).call('templates.update', { params: { templateId: t.id }, body: { body: 'Changed wording {today}' } }));
+  },
+  'templates.render': async (a) => attempt(client(a).call('templates.render', { params: { templateId: (await sharedTemplate()).id }, body: { threadId: w.threadA.id } })),
+  'templates.render:internal': async (a) => attempt(client(a).call('templates.render', { params: { templateId: (await sharedTemplate()).id }, body: { threadId: w.internal.id } })),
+  'reactions.add': (a) => attempt(client(a).call('reactions.add', { params: { threadId: w.threadA.id, messageId: w.msgProvider.id, emoji: '👍' } })),
+  'reactions.add:internal': (a) => attempt(client(a).call('reactions.add', { params: { threadId: w.internal.id, messageId: w.msgInternal.id, emoji: '👍' } })),
+  'reactions.remove': (a) => attempt(client(a).call('reactions.remove', { params: { threadId: w.threadA.id, messageId: w.msgProvider.id, emoji: '👍' } })),
+
   // audit
   'audit.list': (a) => attempt(client(a).call('audit.list', { query: { limit: 5 } })),
   'audit.verify': (a) => attempt(client(a).call('audit.verify')),
@@ -668,7 +890,148 @@ const REQUESTS: Record<string, Request> = {
     return { status: res.status, code: problem?.code ?? null };
   },
   'notifications.attempts.list': (a) => attempt(client(a).call('notifications.attempts.list', { query: { limit: 5 } })),
+
+  // availability (begin): idempotent bodies or fresh rows per cell, so the order of cells does not matter
+  'availability.hours.get': (a) => attempt(client(a).call('availability.hours.get')),
+  'availability.hours.update': (a) => attempt(client(a).call('availability.hours.update', { body: { timeZone: 'America/New_York', weeklyHours: MATRIX_HOURS } })),
+  'availability.departmentHours.get': (a) => attempt(client(a).call('availability.departmentHours.get', { params: { departmentId: w.A.dept.id } })),
+  'availability.departmentHours.update': (a) =>
+    attempt(client(a).call('availability.departmentHours.update', { params: { departmentId: w.A.dept.id }, body: { timeZone: null, weeklyHours: null } })),
+  'availability.holidays.list': (a) => attempt(client(a).call('availability.holidays.list', { query: {} })),
+  'availability.holidays.create': (a) => attempt(client(a).call('availability.holidays.create', { body: { date: freshDate(), name: 'Matrix holiday' } })),
+  'availability.holidays.create:department': (a) =>
+    attempt(client(a).call('availability.holidays.create', { body: { date: freshDate(), name: 'Matrix holiday', departmentId: w.A.dept.id } })),
+  'availability.holidays.delete': async (a) => {
+    const h = await w.A.admin.client.call('availability.holidays.create', { body: { date: freshDate(), name: 'Matrix holiday' } });
+    return attempt(client(a).call('availability.holidays.delete', { params: { holidayId: h.id } }));
+  },
+  'availability.status': (a) => attempt(client(a).call('availability.status', { query: {} })),
+  'availability.status:department': (a) => attempt(client(a).call('availability.status', { query: { departmentId: w.A.dept.id } })),
+  'availability.staff.list': (a) => attempt(client(a).call('availability.staff.list', { query: {} })),
+  'availability.staff.get': (a) => attempt(client(a).call('availability.staff.get', { params: { userId: w.A.nurse.id } })),
+  'availability.staff.update': (a) => attempt(client(a).call('availability.staff.update', { params: { userId: w.A.nurse.id }, body: { timeZone: null, weeklyHours: null } })),
+  'availability.outOfOffice.create': (a) =>
+    attempt(client(a).call('availability.outOfOffice.create', { params: { userId: w.A.nurse.id }, body: { ...freshPeriod(), coverUserId: w.A.provider.id } })),
+  'availability.outOfOffice.update': async (a) => {
+    const o = await w.A.nurse.client.call('availability.outOfOffice.create', { params: { userId: w.A.nurse.id }, body: freshPeriod() });
+    return attempt(client(a).call('availability.outOfOffice.update', { params: { userId: w.A.nurse.id, outOfOfficeId: o.id }, body: { coverUserId: w.A.provider.id } }));
+  },
+  'availability.outOfOffice.delete': async (a) => {
+    const o = await w.A.nurse.client.call('availability.outOfOffice.create', { params: { userId: w.A.nurse.id }, body: freshPeriod() });
+    return attempt(client(a).call('availability.outOfOffice.delete', { params: { userId: w.A.nurse.id, outOfOfficeId: o.id } }));
+  },
+  'onCall.shifts.list': (a) => attempt(client(a).call('onCall.shifts.list', { query: {} })),
+  'onCall.shifts.create': (a) => attempt(client(a).call('onCall.shifts.create', { body: { departmentId: w.A.dept.id, userId: w.A.nurse.id, ...freshPeriod() } })),
+  'onCall.shifts.delete': async (a) => {
+    const s = await w.A.admin.client.call('onCall.shifts.create', { body: { departmentId: w.A.dept.id, userId: w.A.nurse.id, ...freshPeriod() } });
+    return attempt(client(a).call('onCall.shifts.delete', { params: { shiftId: s.id } }));
+  },
+  'onCall.current': (a) => attempt(client(a).call('onCall.current', { query: {} })),
+  'onCall.current:department': (a) => attempt(client(a).call('onCall.current', { query: { departmentId: w.A.dept.id } })),
+  // availability (end)
+
+  // workflow (begin)
+  'inbox.list': (a) => attempt(client(a).call('inbox.list', { query: { view: 'care_teams' } })),
+  'inbox.counts': (a) => attempt(client(a).call('inbox.counts')),
+  'threads.assign': (a) => attempt(client(a).call('threads.assign', { params: { threadId: w.threadA.id }, body: { assigneeId: w.A.provider.id, reason: 'matrix' } })),
+  'threads.claim': async (a) => attempt(client(a).call('threads.claim', { params: { threadId: (await workflowThread()).id }, body: { reason: 'matrix' } })),
+  'threads.close': async (a) => attempt(client(a).call('threads.close', { params: { threadId: (await workflowThread()).id }, body: {} })),
+  'threads.reopen': async (a) => attempt(client(a).call('threads.reopen', { params: { threadId: (await workflowThread()).id } })),
+  'threads.priority': async (a) => attempt(client(a).call('threads.priority', { params: { threadId: (await workflowThread()).id }, body: { priority: 'urgent' } })),
+  'threads.escalate': async (a) => attempt(client(a).call('threads.escalate', { params: { threadId: (await workflowThread()).id }, body: { providerId: w.A.provider.id, note: 'matrix: context for the provider', noteId: uuid() } })),
+  'queues.create': (a) => attempt(client(a).call('queues.create', { body: { name: `Matrix ${uuid()}` } })),
+  'queues.list': (a) => attempt(client(a).call('queues.list')),
+  'queues.update': async (a) => attempt(client(a).call('queues.update', { params: { id: (await matrixQueue()).id }, body: { assignment: 'off' } })),
+  'routing.rules.get': (a) => attempt(client(a).call('routing.rules.get')),
+  'routing.rules.replace': (a) => attempt(client(a).call('routing.rules.replace', { body: { rules: [] } })),
+  'sla.targets.get': (a) => attempt(client(a).call('sla.targets.get')),
+  'sla.targets.replace': (a) => attempt(client(a).call('sla.targets.replace', { body: { targets: [] } })),
+  'workflow.settings.get': (a) => attempt(client(a).call('workflow.settings.get')),
+  'workflow.settings.update': (a) => attempt(client(a).call('workflow.settings.update', { body: { emergencyNumber: '911' } })),
+  'workflow.directMessages': (a) => attempt(client(a).call('workflow.directMessages', { body: { acceptsDirectMessages: false } })),
+  'analytics.report': (a) => attempt(client(a).call('analytics.report', { query: { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', groupBy: 'topic' } })),
+  'analytics.export': (a) => attempt(client(a).downloadAnalyticsCsv({ from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' })),
+  'messaging.expectations': (a) => attempt(client(a).call('messaging.expectations', { query: {} })),
+  // workflow (end)
+  // scheduled send, follow-ups, chart notes (0011)
+  'scheduledMessages.create': (a) =>
+    attempt(client(a).call('scheduledMessages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix: later', sendAt: new Date(Date.now() + 3600_000).toISOString() } })),
+  'scheduledMessages.list': (a) => attempt(client(a).call('scheduledMessages.list', { params: { threadId: w.threadA.id } })),
+  'scheduledMessages.overview': (a) => attempt(client(a).call('scheduledMessages.overview', { query: { limit: 5 } })),
+  'scheduledMessages.update': async (a) => {
+    const s = await freshScheduled();
+    return attempt(client(a).call('scheduledMessages.update', { params: { scheduledMessageId: s.id }, body: { body: 'matrix: edited later' } }));
+  },
+  'scheduledMessages.cancel': async (a) => {
+    const s = await freshScheduled();
+    return attempt(client(a).call('scheduledMessages.cancel', { params: { scheduledMessageId: s.id } }));
+  },
+  'followUps.create': (a) => attempt(client(a).call('followUps.create', { params: { threadId: w.threadA.id }, body: { afterDays: 90, action: 'remind_me' } })),
+  'followUps.list': (a) => attempt(client(a).call('followUps.list', { params: { threadId: w.threadA.id } })),
+  'followUps.cancel': async (a) => {
+    const f = await w.A.provider.client.call('followUps.create', { params: { threadId: w.threadA.id }, body: { afterDays: 90, action: 'nudge_patient' } });
+    return attempt(client(a).call('followUps.cancel', { params: { followUpId: f.id } }));
+  },
+  'chartNotes.create': (a) =>
+    attempt(client(a).call('chartNotes.create', { params: { threadId: w.threadA.id, messageId: w.msgPatientA.id }, body: { id: uuid(), excerpt: 'double my dose', comment: 'matrix' } })),
+  'chartNotes.list': (a) => attempt(client(a).call('chartNotes.list', { params: { patientId: w.A.patientA.id } })),
+  'chartNotes.remove': async (a) => {
+    const n = await w.A.provider.client.call('chartNotes.create', { params: { threadId: w.threadA.id, messageId: w.msgPatientA.id }, body: { id: uuid() } });
+    return attempt(client(a).call('chartNotes.remove', { params: { patientId: w.A.patientA.id, chartNoteId: n.id } }));
+  },
+  // cohorts (every allowed cell writes the same values, so the order of cells does not matter)
+  'tags.list': (a) => attempt(client(a).call('tags.list')),
+  'patients.tags.get': (a) => attempt(client(a).call('patients.tags.get', { params: { id: w.A.patientA.id } })),
+  'patients.tags.set': (a) => attempt(client(a).call('patients.tags.set', { params: { id: w.A.patientA.id }, body: { tags: ['matrix'] } })),
+  'patients.archive': async (a) => attempt(client(a).call('patients.archive', { params: { id: (await freshPatient()).id } })),
+  'patients.unarchive': async (a) => {
+    const fresh = await freshPatient();
+    await w.A.admin.client.call('patients.archive', { params: { id: fresh.id } });
+    return attempt(client(a).call('patients.unarchive', { params: { id: fresh.id } }));
+  },
+  'messagingRollout.get': (a) => attempt(client(a).call('messagingRollout.get')),
+  'messagingRollout.update': (a) => attempt(client(a).call('messagingRollout.update', { body: { alternativeContact: 'Call the front desk at 555-0100' } })),
+  'me.messaging': (a) => attempt(client(a).call('me.messaging')),
+  'broadcasts.preview': async (a) => {
+    await sharedCohorts();
+    return attempt(client(a).call('broadcasts.preview', { body: broadcastDraft('matrix-broadcast') }));
+  },
+  'broadcasts.create': async (a) => {
+    await sharedCohorts();
+    return attempt(client(a).call('broadcasts.create', { body: broadcastDraft('matrix-broadcast') }));
+  },
+  'broadcasts.list': (a) => attempt(client(a).call('broadcasts.list', { query: { limit: 5 } })),
+  'broadcasts.get': async (a) => attempt(client(a).call('broadcasts.get', { params: { id: (await sharedBroadcast()).id } })),
+  'broadcasts.cancel': async (a) => attempt(client(a).call('broadcasts.cancel', { params: { id: (await cancellableBroadcast()).id } })),
 };
+
+// workflow (begin)
+/** A fresh patient A thread with a waiting message (workflow cells change it). */
+const workflowThread = async () => {
+  const t = await w.A.patientA.client.call('threads.create', { body: { subject: 'Matrix workflow', topic: 'scheduling' } });
+  await w.A.patientA.client.call('messages.create', { params: { threadId: t.id }, body: { id: uuid(), body: 'When can I come in?' } });
+  return t;
+};
+let matrixQueueP: Promise<{ id: string }> | undefined;
+const matrixQueue = () => (matrixQueueP ??= w.A.admin.client.call('queues.create', { body: { name: 'Matrix queue' } }));
+// workflow (end)
+
+// availability (begin)
+const MATRIX_DAY = [{ start: '08:00', end: '17:00' }];
+const MATRIX_HOURS = { mon: MATRIX_DAY, tue: MATRIX_DAY, wed: MATRIX_DAY, thu: MATRIX_DAY, fri: MATRIX_DAY, sat: [], sun: [] };
+let matrixDay = 0;
+/** A date no other cell uses (holidays are unique per date). */
+const freshDate = (): string => new Date(Date.UTC(2031, 0, 1) + matrixDay++ * 86_400_000).toISOString().slice(0, 10);
+/** A future one-day period (out of office, on-call shift). */
+const freshPeriod = () => {
+  const start = Date.UTC(2031, 0, 1) + matrixDay++ * 86_400_000;
+  return { startsAt: new Date(start).toISOString(), endsAt: new Date(start + 86_400_000).toISOString() };
+};
+// availability (end)
+
+/** A scheduled message of the provider in thread A, an hour ahead. */
+const freshScheduled = () =>
+  w.A.provider.client.call('scheduledMessages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix: scheduled', sendAt: new Date(Date.now() + 3600_000).toISOString() } });
 
 /** A Web Push subscription body pointing at a closed loopback port (never contacted: nothing is scheduled to it). */
 function pushSubscription() {
@@ -1012,6 +1375,13 @@ describe('forged ids', () => {
       ['resources.share (thread)', async () => other.call('resources.share', { params: { threadId: tA, resourceId: (await sharedResource()).id }, body: { id: r() } }), async () => other.call('resources.share', { params: { threadId: r(), resourceId: (await sharedResource()).id }, body: { id: r() } })],
       ['resources.share (resource of another org)', async () => client('orgBProvider').call('resources.share', { params: { threadId: w.bThread.id, resourceId: (await sharedResource()).id }, body: { id: r() } }), () => client('orgBProvider').call('resources.share', { params: { threadId: w.bThread.id, resourceId: r() }, body: { id: r() } })],
       ['messages.get', () => other.call('messages.get', { params: { threadId: tA, messageId: mP } }), () => other.call('messages.get', { params: { threadId: r(), messageId: r() } })],
+      ['templates.get (other org)', async () => client('orgBProvider').call('templates.get', { params: { templateId: (await sharedTemplate()).id } }), () => client('orgBProvider').call('templates.get', { params: { templateId: r() } })],
+      ["templates.get (someone else's personal)", async () => client('nurse').call('templates.get', { params: { templateId: (await sharedPersonal()).id } }), () => client('nurse').call('templates.get', { params: { templateId: r() } })],
+      ['templates.update (other org)', async () => bAdmin.call('templates.update', { params: { templateId: (await sharedTemplate()).id }, body: { name: 'x' } }), () => bAdmin.call('templates.update', { params: { templateId: r() }, body: { name: 'x' } })],
+      ['templates.render (thread)', async () => other.call('templates.render', { params: { templateId: (await sharedTemplate()).id }, body: { threadId: tA } }), async () => other.call('templates.render', { params: { templateId: (await sharedTemplate()).id }, body: { threadId: r() } })],
+      ['reactions.add (thread)', () => other.call('reactions.add', { params: { threadId: tA, messageId: mP, emoji: '👍' } }), () => other.call('reactions.add', { params: { threadId: r(), messageId: r(), emoji: '👍' } })],
+      ['reactions.add (message of another thread)', () => A.patientA.client.call('reactions.add', { params: { threadId: tA, messageId: w.msgB.id, emoji: '👍' } }), () => A.patientA.client.call('reactions.add', { params: { threadId: tA, messageId: r(), emoji: '👍' } })],
+      ['reactions.add (retracted, patient)', () => A.patientA.client.call('reactions.add', { params: { threadId: tA, messageId: retracted.id, emoji: '👍' } }), () => A.patientA.client.call('reactions.add', { params: { threadId: tA, messageId: r(), emoji: '👍' } })],
       ['messages.get (retracted, patient)', () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: retracted.id } }), () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: r() } })],
       ['messages.get (message of another thread)', () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: w.msgB.id } }), () => A.patientA.client.call('messages.get', { params: { threadId: tA, messageId: r() } })],
       ['messages.search threadId', () => other.call('messages.search', { body: { query: WORD, threadId: tA } }), () => other.call('messages.search', { body: { query: WORD, threadId: r() } })],
@@ -1021,6 +1391,27 @@ describe('forged ids', () => {
       ['observations.list (a staff id)', () => A.provider.client.call('observations.list', { params: { patientId: A.nurse.id } }), () => A.provider.client.call('observations.list', { params: { patientId: r() } })],
       ['observations.import', () => other.call('observations.import', { params: { patientId: A.patientA.id }, body: { resourceType: 'Bundle', type: 'batch' } }), () => other.call('observations.import', { params: { patientId: r() }, body: { resourceType: 'Bundle', type: 'batch' } })],
       ['observations.create', () => patB.call('observations.create', { params: { patientId: A.patientA.id }, body: { id: r(), metric: 'weight', value: 70, unit: 'kg', effectiveAt: new Date().toISOString() } }), () => patB.call('observations.create', { params: { patientId: r() }, body: { id: r(), metric: 'weight', value: 70, unit: 'kg', effectiveAt: new Date().toISOString() } })],
+      // 0011
+      ['scheduledMessages.list', () => other.call('scheduledMessages.list', { params: { threadId: tA } }), () => other.call('scheduledMessages.list', { params: { threadId: r() } })],
+      ['scheduledMessages.create', () => other.call('scheduledMessages.create', { params: { threadId: tA }, body: { id: r(), body: 'x', sendAt: new Date(Date.now() + 3600_000).toISOString() } }), () => other.call('scheduledMessages.create', { params: { threadId: r() }, body: { id: r(), body: 'x', sendAt: new Date(Date.now() + 3600_000).toISOString() } })],
+      ['scheduledMessages.cancel (other org admin)', async () => bAdmin.call('scheduledMessages.cancel', { params: { scheduledMessageId: (await freshScheduled()).id } }), () => bAdmin.call('scheduledMessages.cancel', { params: { scheduledMessageId: r() } })],
+      ['scheduledMessages.update', async () => other.call('scheduledMessages.update', { params: { scheduledMessageId: (await freshScheduled()).id }, body: { body: 'x' } }), () => other.call('scheduledMessages.update', { params: { scheduledMessageId: r() }, body: { body: 'x' } })],
+      ['followUps.list', () => other.call('followUps.list', { params: { threadId: tA } }), () => other.call('followUps.list', { params: { threadId: r() } })],
+      ['followUps.cancel', async () => other.call('followUps.cancel', { params: { followUpId: (await A.provider.client.call('followUps.create', { params: { threadId: tA }, body: { afterDays: 90, action: 'remind_me' } })).id } }), () => other.call('followUps.cancel', { params: { followUpId: r() } })],
+      ['chartNotes.create', () => other.call('chartNotes.create', { params: { threadId: tA, messageId: w.msgPatientA.id }, body: { id: r() } }), () => other.call('chartNotes.create', { params: { threadId: r(), messageId: r() }, body: { id: r() } })],
+      ['chartNotes.list', () => other.call('chartNotes.list', { params: { patientId: A.patientA.id } }), () => other.call('chartNotes.list', { params: { patientId: r() } })],
+      ['chartNotes.list (patient)', () => patB.call('chartNotes.list', { params: { patientId: A.patientA.id } }), () => patB.call('chartNotes.list', { params: { patientId: r() } })],
+      ['chartNotes.remove', () => other.call('chartNotes.remove', { params: { patientId: A.patientA.id, chartNoteId: r() } }), () => other.call('chartNotes.remove', { params: { patientId: r(), chartNoteId: r() } })],
+      // cohorts
+      ['patients.tags.get', () => other.call('patients.tags.get', { params: { id: A.patientA.id } }), () => other.call('patients.tags.get', { params: { id: r() } })],
+      ['patients.tags.set', () => other.call('patients.tags.set', { params: { id: A.patientA.id }, body: { tags: ['forged'] } }), () => other.call('patients.tags.set', { params: { id: r() }, body: { tags: ['forged'] } })],
+      ['patients.archive', () => other.call('patients.archive', { params: { id: A.patientA.id } }), () => other.call('patients.archive', { params: { id: r() } })],
+      ['patients.unarchive (other org)', () => bAdmin.call('patients.unarchive', { params: { id: A.patientA.id } }), () => bAdmin.call('patients.unarchive', { params: { id: r() } })],
+      ['broadcasts.get', async () => A.nurse.client.call('broadcasts.get', { params: { id: (await sharedBroadcast()).id } }), () => A.nurse.client.call('broadcasts.get', { params: { id: r() } })],
+      ['broadcasts.cancel', async () => other.call('broadcasts.cancel', { params: { id: (await sharedBroadcast()).id } }), () => other.call('broadcasts.cancel', { params: { id: r() } })],
+      ['broadcasts.create careTeamId (other org)', () => client('orgBProvider').call('broadcasts.create', { body: { ...broadcastDraft('matrix-broadcast'), selector: { careTeamId: A.teamA.id } } }), () => client('orgBProvider').call('broadcasts.create', { body: { ...broadcastDraft('matrix-broadcast'), selector: { careTeamId: r() } } })],
+      ['broadcasts.preview providerId (other org)', () => A.provider.client.call('broadcasts.preview', { body: { ...broadcastDraft('matrix-broadcast'), selector: { providerId: B.provider.id } } }), () => A.provider.client.call('broadcasts.preview', { body: { ...broadcastDraft('matrix-broadcast'), selector: { providerId: r() } } })],
+      ['messagingRollout.update providerIds (other org)', () => A.admin.client.call('messagingRollout.update', { body: { providerIds: [B.provider.id] } }), () => A.admin.client.call('messagingRollout.update', { body: { providerIds: [r()] } })],
       ['observations.chart.share threadId (another patient\'s thread)', () => A.provider.client.call('observations.chart.share', { params: { patientId: A.patientA.id }, body: chartRequest(w.threadB.id) }), () => A.provider.client.call('observations.chart.share', { params: { patientId: A.patientA.id }, body: chartRequest(r()) })],
     ];
 
@@ -1065,6 +1456,7 @@ describe('mass assignment', () => {
       threadId: w.threadB.id,
       version: 9,
       mfaEnabled: true,
+      ownerId: A.provider.id,
     };
     interface Target {
       label: string;
@@ -1158,6 +1550,15 @@ describe('mass assignment', () => {
         base: () => ({ kind: 'link', title: 'Mass link', url: 'https://example.org/mass' }),
         extras: ['orgId', 'organizationId', 'id', 'createdAt', 'createdBy', 'status', 'role'],
         control: (body) => A.provider.client.call('resources.create', { body: body as never }),
+      },
+      {
+        label: 'templates.create',
+        token: A.nurse.client.token!,
+        method: 'POST',
+        path: '/templates',
+        base: () => ({ scope: 'personal', name: `Mass ${uniq()}`, body: 'Mass wording' }),
+        extras: ['orgId', 'organizationId', 'id', 'ownerId', 'createdBy', 'createdAt', 'role'],
+        control: (body) => A.nurse.client.call('templates.create', { body: body as never }),
       },
       {
         label: 'users.update',

@@ -70,6 +70,10 @@ const C = {
   notifyEmailLocal: canary('notify-email'),
   smsPhone: `+1${digits(10)}`,
   pushPath: canary('push-endpoint'),
+  // 0011: a scheduled message (and its edit) and a chart note's comment.
+  scheduledBody: canary('scheduled-body'),
+  scheduledBodyV2: canary('scheduled-body-edited'),
+  chartComment: canary('chart-comment'),
 };
 const patientEmail = `${C.patientEmailLocal}@patients.enc.test`;
 const staffEmail = `${C.staffEmailLocal}@enc.test`;
@@ -93,6 +97,7 @@ let internalThread: Thread;
 let bodyMessageId: string;
 let editedMessageId: string;
 let retractedMessageId: string;
+let scheduledId: string;
 let totpSecret: string;
 let staffId: string;
 const secrets: { label: string; value: string }[] = [];
@@ -133,6 +138,11 @@ before(async () => {
   internalThread = await p.provider.client.call('threads.create', { body: { kind: 'internal', subject: C.internalSubject, participantIds: [p.nurse.id] } });
   await p.nurse.client.call('messages.create', { params: { threadId: internalThread.id }, body: { id: uuid(), body: C.internalBody } });
   await p.nurse.client.call('messages.search', { body: { query: C.searchQuery } });
+  // 0011: a scheduled message, edited (it stays unsent during the test), and a chart note quoting the canary body.
+  const scheduled = await p.provider.client.call('scheduledMessages.create', { params: { threadId: patientThread.id }, body: { id: uuid(), body: C.scheduledBody, sendAt: new Date(Date.now() + 3600_000).toISOString() } });
+  scheduledId = scheduled.id;
+  await p.provider.client.call('scheduledMessages.update', { params: { scheduledMessageId: scheduled.id }, body: { body: C.scheduledBodyV2 } });
+  await p.provider.client.call('chartNotes.create', { params: { threadId: patientThread.id, messageId: bodyMessageId }, body: { id: uuid(), excerpt: C.body, comment: C.chartComment } });
 
   // Observations: a FHIR import (value, note, identifier) and a staff entry (value).
   await p.provider.client.call('observations.import', {
@@ -371,6 +381,13 @@ describe('authorized callers read every encrypted field back in plaintext', () =
     assert.ok(r.retract_reason_ct, 'the retract reason is stored');
     const reason = await server.services.keyring.decrypt(r.key_id, r.retract_reason_ct, aad('message', r.org_id, r.thread_id, retractedMessageId, 'retract_reason'));
     assert.equal(reason, C.retractReason);
+  });
+
+  test('scheduled message text and chart note excerpts and comments (0011)', async () => {
+    const scheduled = await p.nurse.client.call('scheduledMessages.list', { params: { threadId: patientThread.id } });
+    assert.equal(scheduled.items.find((s) => s.id === scheduledId)?.body, C.scheduledBodyV2);
+    const notes = await p.nurse.client.call('chartNotes.list', { params: { patientId: canaryPatient.id } });
+    assert.deepEqual(notes.items.map((n) => [n.excerpt, n.comment]), [[C.body, C.chartComment]]);
   });
 });
 

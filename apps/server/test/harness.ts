@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { startHaven, type HavenServer } from '../src/main.js';
 import { createLogger } from '../src/platform/log/logger.js';
 import { totpCode } from '../src/modules/auth/totp.js';
+import type { Clock } from '../src/platform/time/clock.js';
 
 export const ADMIN_URL = process.env.HAVEN_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -37,7 +38,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** Starts the real Haven server on its own fresh database and a random port. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
   const dbName = `haven_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${dbName}`));
   const url = new URL(ADMIN_URL);
@@ -66,7 +67,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       cb();
     },
   });
-  const server = await startHaven(config, createLogger(config.logLevel, sink));
+  const server = await startHaven(config, createLogger(config.logLevel, sink), opts);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   return Object.assign(server, {
     dbName,
@@ -77,7 +78,17 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     async stop() {
       await server.close();
       await pool.end();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      await admin(async (c) => {
+        // A closed server holds no connection. One still open is a leak: name it in the test output, then drop anyway.
+        const open = async () => (await c.query<{ app: string; state: string; query: string }>('select application_name as app, state, left(query, 120) as query from pg_stat_activity where datname = $1', [dbName])).rows;
+        let left = await open();
+        for (let i = 0; i < 20 && left.length > 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          left = await open();
+        }
+        if (left.length > 0) process.stderr.write(`harness: ${left.length} connection(s) to ${dbName} still open after the server closed: ${JSON.stringify(left)}\n`);
+        await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      });
       rmSync(dataDir, { recursive: true, force: true });
     },
   });
@@ -179,3 +190,14 @@ export async function rejects(promise: Promise<unknown>, status: number, codeNam
 }
 
 export const uuid = (): string => crypto.randomUUID();
+
+/** Polls `get` until it yields a value (neither undefined nor false), or fails after `ms` naming `what`. */
+export async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<Exclude<T, false>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (v !== undefined && v !== false) return v as Exclude<T, false>;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

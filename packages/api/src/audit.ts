@@ -5,7 +5,7 @@ export const AuditQuery = Type.Object(
   {
     patientId: Type.Optional(Uuid),
     actorId: Type.Optional(Uuid),
-    action: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z_.]+$' })),
+    action: Type.Optional(Type.String({ maxLength: 100, pattern: '^[A-Za-z_.]+$' })),
     from: Type.Optional(Timestamp),
     to: Type.Optional(Timestamp),
     limit: Type.Optional(Limit),

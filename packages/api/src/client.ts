@@ -142,6 +142,11 @@ export class HavenClient {
     return this.fetchFile('resources.download', { resourceId });
   }
 
+  /** The care analytics report as CSV (admins). */
+  downloadAnalyticsCsv(query: { from: string; to: string; groupBy?: string; period?: string }): Promise<DownloadedFile> {
+    return this.fetchFile('analytics.export', {}, query);
+  }
+
   /** Sends a file as the raw request body of a `binary: 'request'` operation. */
   private async sendFile(op: 'attachments.upload' | 'resources.upload', params: Record<string, string>, file: AttachmentUpload): Promise<unknown> {
     const endpoint = endpoints[op];
@@ -159,8 +164,10 @@ export class HavenClient {
   }
 
   /** Fetches the answer of a `binary: 'response'` operation. */
-  private async fetchFile(op: 'attachments.download' | 'attachments.preview' | 'resources.download', params: Record<string, string>): Promise<DownloadedFile> {
-    const res = await this.fetchImpl(this.url(op, params), { method: 'GET', headers: this.requestHeaders('GET', '*/*') });
+  private async fetchFile(op: 'attachments.download' | 'attachments.preview' | 'resources.download' | 'analytics.export', params: Record<string, string>, query: Record<string, string | undefined> = {}): Promise<DownloadedFile> {
+    const url = this.url(op, params);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    const res = await this.fetchImpl(url, { method: 'GET', headers: this.requestHeaders('GET', '*/*') });
     if (!res.ok) {
       const text = await res.text();
       throw problemError(res, text ? (JSON.parse(text) as unknown) : undefined);

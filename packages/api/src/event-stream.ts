@@ -123,8 +123,9 @@ export class EventStream {
     await this.request({ type: 'receipt', threadId, messageId, status });
   }
 
-  typing(threadId: string, typing = true): void {
-    if (this.ws?.readyState === 1) this.ws.send(JSON.stringify({ type: 'typing', threadId, typing }));
+  /** `internal`: typing an internal note (providers and staff see it, the patient does not). */
+  typing(threadId: string, typing = true, opts: { internal?: boolean } = {}): void {
+    if (this.ws?.readyState === 1) this.ws.send(JSON.stringify({ type: 'typing', threadId, typing, ...(opts.internal ? { internal: true } : {}) }));
   }
 
   /** Sends a raw frame (for tests of the server's handling of bad input). */

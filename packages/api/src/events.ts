@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from './common.js';
 import { Message, MessageCreate, ThreadKind } from './messaging.js';
+import { ThreadWorkflow } from './workflow.js';
+import { AvailabilityChange } from './availability.js';
 
 /**
  * Live events over the WebSocket `/api/v1/events`.
@@ -18,6 +20,25 @@ export const LiveEventType = Type.Union([
   Type.Literal('receipts.updated'),
   Type.Literal('thread.created'),
   Type.Literal('access.changed'),
+  /** Staff only: a patient thread's workflow changed (assigned, claimed, closed, reopened, priority, escalated, overdue). */
+  Type.Literal('thread.updated'),
+  /** To one staff member: a thread they own is due soon (SLA reminder). */
+  Type.Literal('sla.reminder'),
+  /** To on-call staff: a patient message matched the crisis lexicon (no text; open the thread). */
+  Type.Literal('safety.alert'),
+  Type.Literal('availability.changed'),
+  // 0011: staff only (never delivered to patients)
+  Type.Literal('scheduled_message.changed'),
+  Type.Literal('chart_note.created'),
+  Type.Literal('chart_note.removed'),
+  // 0011: to the one staff member who set the follow-up
+  Type.Literal('followup.due'),
+  // cohorts: a patient was archived or unarchived (staff who see the patient)
+  Type.Literal('patient.archived'),
+  Type.Literal('patient.unarchived'),
+  Type.Literal('message.reaction'),
+  Type.Literal('mention.created'),
+  Type.Literal('mention.done'),
 ]);
 export type LiveEventType = Static<typeof LiveEventType>;
 
@@ -39,8 +60,25 @@ export const LiveEvent = Type.Object({
   /** message.*: the message as this recipient may see it at delivery time (a patient never gets a retracted text). */
   message: Type.Optional(Message),
   receipts: Type.Optional(ReceiptsChange),
+  /** message.reaction: who added or removed which emoji (`message` carries the message's reactions after it). */
+  reaction: Type.Optional(Type.Object({ userId: Uuid, emoji: Type.String(), action: Type.Union([Type.Literal('added'), Type.Literal('removed')]) })),
+  /** mention.created / mention.done (yours only): the mention, to open or mark done (`mentions.done`). Ids only, never text. */
+  mentionId: Type.Optional(Uuid),
   /** thread.created: what the inbox needs to place it (the subject is fetched with threads.get). */
   thread: Type.Optional(Type.Object({ kind: ThreadKind, patientId: Type.Union([Uuid, Type.Null()]), topic: Type.Union([Type.String(), Type.Null()]) })),
+  /** thread.updated: the workflow after the change, and what changed (assigned, claimed, reassigned, unassigned, closed, reopened, priority, escalated, overdue). */
+  workflow: Type.Optional(ThreadWorkflow),
+  change: Type.Optional(Type.String()),
+  /** availability.changed (staff only): what changed; fetch it with the availability.* operations. */
+  availability: Type.Optional(AvailabilityChange),
+  /** scheduled_message.changed (staff): which scheduled message, and its state now (fetch it with scheduledMessages.list). */
+  scheduledMessage: Type.Optional(Type.Object({ id: Uuid, state: Type.String() })),
+  /** chart_note.created / chart_note.removed (staff): which note of which patient (fetch it with chartNotes.list). */
+  chartNote: Type.Optional(Type.Object({ id: Uuid, patientId: Uuid })),
+  /** followup.due: the follow-up whose patient has not answered (see followUps.list). */
+  followUp: Type.Optional(Type.Object({ id: Uuid, patientId: Uuid, action: Type.String() })),
+  /** patient.archived / patient.unarchived: which patient (fetch it with patients.get). */
+  patient: Type.Optional(Type.Object({ id: Uuid, archived: Type.Boolean() })),
 });
 export type LiveEvent = Static<typeof LiveEvent>;
 
@@ -64,7 +102,16 @@ const Ref = Type.String({ minLength: 1, maxLength: 64 });
 /** Frames a client sends. Sending a message over the socket is idempotent by its id, exactly like messages.create. */
 export const ClientFrame = Type.Union([
   Type.Object({ type: Type.Literal('send'), ref: Ref, threadId: Uuid, message: MessageCreate }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('typing'), threadId: Uuid, typing: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('typing'),
+      threadId: Uuid,
+      typing: Type.Optional(Type.Boolean()),
+      /** Typing an internal note: shown to providers and staff only, never to the patient. */
+      internal: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { type: Type.Literal('receipt'), ref: Type.Optional(Ref), threadId: Uuid, messageId: Uuid, status: Type.Union([Type.Literal('delivered'), Type.Literal('read')]) },
     { additionalProperties: false },

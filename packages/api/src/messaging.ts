@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Cursor, Limit, Timestamp, Uuid } from './common.js';
 import { Topic } from './organization.js';
+import { CareContact, ThreadWorkflow } from './workflow.js';
 import { AttachmentSummary } from './attachments.js';
 
 export const ThreadKind = Type.Union([Type.Literal('patient'), Type.Literal('internal')]);
@@ -12,6 +13,16 @@ export const ThreadCreate = Type.Object(
     topic: Type.Optional(Topic),
     patientId: Type.Optional(Uuid),
     participantIds: Type.Optional(Type.Array(Uuid, { maxItems: 100 })),
+    /** Patient threads: address this provider directly (when they accept direct messages; else the thread goes through staff). */
+    providerId: Type.Optional(Uuid),
+    /** Address whoever is on call now for the patient's department (a role, not a person). */
+    toOnCall: Type.Optional(Type.Boolean()),
+    linkedThreadId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'Internal threads only: makes the thread a consult about this patient thread (one the creator may see). The link gives no one access to the patient thread.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -26,8 +37,13 @@ export const Thread = Type.Object({
   participantIds: Type.Array(Uuid),
   createdBy: Uuid,
   createdAt: Timestamp,
-  lastMessageAt: Type.Union([Timestamp, Type.Null()]),
+  lastMessageAt: Type.Union([Timestamp, Type.Null()], { description: 'The latest message the caller may see (a patient: internal notes do not count)' }),
   unreadCount: Type.Integer(),
+  /** Patient threads, staff viewers: state, priority, assignee, due time. */
+  workflow: Type.Optional(ThreadWorkflow),
+  /** Patient threads: who answers, and for whom they cover (the patient sees it too). */
+  careContact: Type.Optional(CareContact),
+  linkedThreadId: Type.Union([Uuid, Type.Null()], { description: 'A consult (internal thread): the patient thread it is about; null otherwise' }),
 });
 export type Thread = Static<typeof Thread>;
 
@@ -47,6 +63,15 @@ export const MessageCreate = Type.Object(
   {
     id: Type.String({ format: 'uuid', description: 'Client-generated id; resending the same id never duplicates' }),
     body: MessageBody,
+    internal: Type.Optional(
+      Type.Boolean({ description: 'An internal note: in a patient thread, seen by providers and staff only, never by the patient (providers and staff only)' }),
+    ),
+    mentions: Type.Optional(
+      Type.Array(Uuid, {
+        maxItems: 20,
+        description: 'Internal notes and internal-thread messages only: providers and staff who may see the thread, told by a live event and a notification',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -65,6 +90,33 @@ export const MessageLink = Type.Object({
 });
 export type MessageLink = Static<typeof MessageLink>;
 
+// ---- reactions (templates branch) ------------------------------------------------------------------------------
+/**
+ * One emoji grapheme: a single emoji, with its skin tone, keycap or flag, or one ZWJ sequence (👍, 👍🏽, ❤️, 🇫🇷,
+ * 👩‍👩‍👧). Anything else (text, two emoji, a bare skin tone) is 422 invalid_emoji. A text-style emoji without its
+ * variation selector ("❤") is stored in emoji style ("❤️").
+ */
+export const ReactionEmoji = Type.String({ maxLength: 64, description: 'A single emoji (one grapheme), URL-encoded in the path' });
+
+/** The reactions of a message, one entry per emoji, in the order the emoji was first used. */
+export const ReactionSummary = Type.Object({
+  emoji: Type.String(),
+  count: Type.Integer(),
+  userIds: Type.Array(Uuid, { description: 'Who reacted with this emoji, first first' }),
+});
+export type ReactionSummary = Static<typeof ReactionSummary>;
+
+export const ReactionParams = Type.Object({ threadId: Uuid, messageId: Uuid, emoji: ReactionEmoji });
+
+export const ReactionResult = Type.Object({
+  messageId: Uuid,
+  /** Whether this call changed anything (adding a reaction you already have, or removing one you do not, does not). */
+  changed: Type.Boolean(),
+  reactions: Type.Array(ReactionSummary),
+});
+export type ReactionResult = Static<typeof ReactionResult>;
+// ---- end reactions ----------------------------------------------------------------------------------------------
+
 export const Message = Type.Object({
   id: Uuid,
   threadId: Uuid,
@@ -81,6 +133,9 @@ export const Message = Type.Object({
   receipts: Type.Array(Receipt),
   attachments: Type.Array(AttachmentSummary, { description: 'Files of this message (uploaded for its id by its sender), oldest first' }),
   link: Type.Union([MessageLink, Type.Null()], { description: 'A link shared from the resource library, or null' }),
+  reactions: Type.Array(ReactionSummary, { description: 'Emoji reactions, one entry per emoji' }),
+  internal: Type.Boolean({ description: 'Staff only: an internal note, or a message of an internal thread. Patients never receive one.' }),
+  mentions: Type.Array(Uuid, { description: 'Users mentioned in the message (internal messages only)' }),
 });
 export type Message = Static<typeof Message>;
 
@@ -138,5 +193,30 @@ export const SearchHit = Type.Object({
   patientId: Type.Union([Uuid, Type.Null()]),
   createdAt: Timestamp,
   snippet: Type.String(),
+  internal: Type.Boolean({ description: 'An internal note or internal-thread message (staff search only; patients never match one)' }),
 });
 export const SearchResult = Type.Object({ items: Type.Array(SearchHit) });
+
+// ---- mentions (internal notes and internal threads) ----------------------------------------------------------
+
+export const MentionStatus = Type.Union([Type.Literal('open'), Type.Literal('done'), Type.Literal('all')]);
+
+export const Mention = Type.Object({
+  id: Uuid,
+  threadId: Uuid,
+  messageId: Uuid,
+  /** Who mentioned you. */
+  mentionedBy: Uuid,
+  createdAt: Timestamp,
+  doneAt: Type.Union([Timestamp, Type.Null()]),
+});
+export type Mention = Static<typeof Mention>;
+
+export const MentionListQuery = Type.Object(
+  {
+    status: Type.Optional(MentionStatus),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);

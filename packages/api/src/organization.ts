@@ -12,8 +12,12 @@ export const Organization = Type.Object({
   notificationSenderName: Type.Union([Type.String(), Type.Null()], {
     description: 'Practice name that notifications use ("a new secure message from …"); null: the organization name. It must not reveal a condition',
   }),
+  practicePhone: Type.Union([Type.String(), Type.Null()], { description: "The practice's phone number, for templates ({practice.phone}); null: not set" }),
 });
 export type Organization = Static<typeof Organization>;
+
+/** A phone number as people write it: digits, spaces, +, parentheses, dots, dashes, and an optional extension. */
+export const PracticePhone = Type.String({ minLength: 3, maxLength: 40, pattern: '^\\+?[0-9(][0-9 ().-]*[0-9)]( ?(ext\\.?|x) ?[0-9]{1,6})?$', description: 'e.g. +1 (555) 010-0100 ext. 12' });
 
 export const OrganizationUpdate = Type.Object(
   {
@@ -21,6 +25,7 @@ export const OrganizationUpdate = Type.Object(
     staffSeeAllPatients: Type.Optional(Type.Boolean()),
     topics: Type.Optional(Type.Array(Topic, { minItems: 1, maxItems: 50 })),
     notificationSenderName: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 60, pattern: '^[^\\u0000-\\u001f\\u007f<>]+$' }), Type.Null()])),
+    practicePhone: Type.Optional(Type.Union([PracticePhone, Type.Null()])),
   },
   { additionalProperties: false },
 );

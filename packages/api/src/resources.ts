@@ -79,6 +79,7 @@ export const ResourceShare = Type.Object(
   {
     id: Type.String({ format: 'uuid', description: 'Client-generated message id; retrying the same share never duplicates' }),
     text: Type.Optional(MessageBody),
+    internal: Type.Optional(Type.Boolean({ description: 'Share into an internal note of a patient thread (providers and staff see it, the patient never does)' })),
   },
   { additionalProperties: false },
 );

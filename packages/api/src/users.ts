@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Email, Role, StaffRole, Timestamp, Uuid } from './common.js';
 import { Password } from './auth.js';
+import { TagName } from './cohorts.js';
 
 export const UserStatus = Type.Union([Type.Literal('active'), Type.Literal('deactivated')]);
 
@@ -75,6 +76,8 @@ export const Patient = Type.Object({
   status: UserStatus,
   careTeamIds: Type.Array(Uuid),
   createdAt: Timestamp,
+  /** When the patient was archived (history kept; no new threads or messages), else null. */
+  archivedAt: Type.Union([Timestamp, Type.Null()]),
   initialPassword: Type.Optional(Type.String()),
 });
 export type Patient = Static<typeof Patient>;
@@ -83,6 +86,10 @@ export const PatientQuery = Type.Object(
   {
     mrn: Type.Optional(Type.String({ maxLength: 64 })),
     email: Type.Optional(Email),
+    /** Staff only: patients having every one of these tags (cohorts). */
+    tag: Type.Optional(Type.Array(TagName, { maxItems: 10 })),
+    /** true: archived patients only; default: patients not archived. */
+    archived: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

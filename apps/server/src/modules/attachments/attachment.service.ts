@@ -284,7 +284,8 @@ export class AttachmentService implements MessageAttachments {
   /**
    * The visibility rule, in one place: an attachment is linked when the message with its id exists in its thread and
    * was sent by its uploader; a linked attachment is seen by whoever sees the thread, an unlinked one only by its
-   * uploader; attachments of a retracted message are hidden from patients (kept for staff, like the message).
+   * uploader; attachments of a retracted message or an internal note are hidden from patients (kept for staff, like
+   * the message).
    */
   private applyVisibility(viewer: Viewer, rows: AttachmentRow[], heads: MessageHead[]): Visible[] {
     const byId = new Map(heads.map((h) => [h.id, h]));
@@ -295,6 +296,8 @@ export class AttachmentService implements MessageAttachments {
       const linked = head !== undefined && head.threadId === r.thread_id && head.senderId === r.uploader_id;
       if (!linked && r.uploader_id !== viewer.userId) continue;
       if (linked && head.retracted && !staff) continue;
+      // An internal note's files are the note's: a patient never lists, previews or downloads them.
+      if (linked && head.internal && !staff) continue;
       out.push({ ...r, linked });
     }
     return out;

@@ -49,6 +49,11 @@ export class AuditService {
     return this.prepare({ ...r, orgId: ctx.actor.orgId, actorId: ctx.actor.userId, actorRole: ctx.actor.role, address: ctx.address });
   }
 
+  /** An event of the system itself (automatic replies), prepared for a statement that writes it with its change. */
+  systemEventFor(r: AuditRecord): AuditRowInput {
+    return this.prepare(r);
+  }
+
   /** Prepared events as SQL, for one statement that writes changes and their events together (see AuditStore). */
   eventsSql(events: AuditRowInput[], onlyIfResourceIn?: RawBuilder<unknown>): RawBuilder<unknown> {
     return this.store.insertManySql(events, onlyIfResourceIn);

@@ -7,7 +7,7 @@ import { SUBJECTS, type Bus } from '../../platform/bus/bus.js';
 import type { RequestContext } from '../../platform/http/context.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { MessageService } from '../messages/message.service.js';
-import { isStaffRole } from '../policy/policy.js';
+import { isStaffRole, seesInternalMessages } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import { EventConnection } from './event.connection.js';
 import type { RelayBatch } from './event.relay.js';
@@ -308,7 +308,7 @@ export class EventHub {
           if (typing && Date.now() - last < TYPING_EVERY_MS) return;
           conn.typingSentAt.set(f.threadId, typing ? Date.now() : 0);
           await this.threads.require(ctx, f.threadId, 'threads.read');
-          const audience = (await this.threads.audience([f.threadId], [actor.orgId])).get(f.threadId) ?? [];
+          const audience = ((await this.threads.audience([f.threadId], [actor.orgId])).get(f.threadId) ?? []).filter((v) => !f.internal || seesInternalMessages(v.role));
           this.bus.publish(SUBJECTS.ephemeral, JSON.stringify({ kind: 'typing', threadId: f.threadId, userId: actor.userId, typing, audience: audience.map((v) => v.userId) } satisfies Ephemeral));
           return;
         }

@@ -18,9 +18,12 @@ export class EventOutbox {
     return this.store.insert(tx, events);
   }
 
-  /** SQL that writes the events a SELECT yields (org_id, kind, thread_id, user_id, message_id, actor_id), for use in a bigger statement. */
-  insertSelectSql(select: RawBuilder<unknown>): RawBuilder<unknown> {
-    return this.store.insertSelectSql(select);
+  /**
+   * SQL that writes the events a SELECT yields (org_id, kind, thread_id, user_id, message_id, actor_id; with `full`
+   * also staff_only and data), for use in a bigger statement.
+   */
+  insertSelectSql(select: RawBuilder<unknown>, columns: 'basic' | 'full' = 'basic'): RawBuilder<unknown> {
+    return this.store.insertSelectSql(select, columns);
   }
 
   /** Call after the transaction that wrote events has committed. Wake-ups within one tick coalesce. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { SUBJECTS, type Bus } from '../../platform/bus/bus.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
+import { seesInternalMessages } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import type { EventOutbox } from './event.outbox.js';
 import type { EventStore, StoredEvent } from './event.store.js';
@@ -164,7 +165,7 @@ export class EventRelay {
     const audience = await this.threads.audience(threadIds, orgIds);
     const relayed: RelayedEvent[] = events.map((e) => ({
       ...e,
-      audience: e.userId ? [e.userId] : (audience.get(e.threadId ?? '') ?? []).map((v) => v.userId),
+      audience: e.userId ? [e.userId] : (audience.get(e.threadId ?? '') ?? []).filter((v) => !e.staffOnly || seesInternalMessages(v.role)).map((v) => v.userId),
     }));
     const to = events[events.length - 1]!.position;
     const batch: RelayBatch = { from, to, events: relayed };

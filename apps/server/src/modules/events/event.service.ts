@@ -5,7 +5,7 @@ import type { RequestContext } from '../../platform/http/context.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { MessageService } from '../messages/message.service.js';
-import { isStaffRole } from '../policy/policy.js';
+import { isStaffRole, seesInternalMessages } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import type { EventStore, StoredEvent } from './event.store.js';
 
@@ -15,6 +15,12 @@ const REPLAY_PAGE = 500;
 export const NODE_LIVE_WITHIN_S = 20;
 
 type Out = Static<typeof Message>;
+/** A message as each kind of viewer may see it at delivery (see MessageService.forDelivery). */
+interface DeliveredMessage {
+  staff: Out;
+  patient: Out | null;
+  internal: boolean;
+}
 type Variant = 'staff' | 'patient';
 const variantOf = (role: Role): Variant => (isStaffRole(role) ? 'staff' : 'patient');
 
@@ -36,7 +42,7 @@ export class PreparedEvent {
   constructor(
     readonly event: StoredEvent,
     readonly audience: ReadonlySet<string>,
-    private readonly messages: ReadonlyMap<string, { staff: Out; patient: Out | null }>,
+    private readonly messages: ReadonlyMap<string, DeliveredMessage>,
   ) {}
 
   get position(): bigint {
@@ -51,22 +57,61 @@ export class PreparedEvent {
 
   private build(variant: Variant): string | null {
     const e = this.event;
+    // Staff-only events (internal notes, mentions, workflow, chart notes): the relay left patients out; the second lock.
+    if (variant === 'patient' && e.staffOnly) return null;
     const out: LiveEvent = { cursor: e.position, type: e.kind as LiveEvent['type'], threadId: e.threadId, actorId: e.actorId, at: e.at };
     if (e.messageId) out.messageId = e.messageId;
     switch (e.kind) {
       case 'message.created':
       case 'message.edited':
-      case 'message.retracted': {
+      case 'message.retracted':
+      case 'message.reaction': {
         const m = this.messages.get(e.messageId ?? '');
         if (!m) return null;
+        // A patient learns nothing of an internal message, not even that it was retracted.
+        if (variant === 'patient' && m.internal) return null;
         const shown = m[variant];
-        // A patient never learns of a retracted message beyond the retraction itself.
+        // A patient never learns of a retracted message beyond the retraction itself (nor of reactions to it).
         if (!shown) return e.kind === 'message.retracted' ? JSON.stringify({ type: 'event', event: out }) : null;
         out.message = shown;
+        if (e.kind === 'message.reaction') {
+          out.reaction = { userId: e.actorId ?? '', emoji: typeof e.data.emoji === 'string' ? e.data.emoji : '', action: e.data.action === 'removed' ? 'removed' : 'added' };
+        }
         break;
       }
-      case 'receipts.updated':
-        out.receipts = { userId: e.actorId ?? '', status: e.data.status === 'read' ? 'read' : 'delivered', uptoMessageId: e.messageId ?? '' };
+      case 'receipts.updated': {
+        // Read up to an internal note: a patient is told the newest message they may see instead (or nothing).
+        const upto = variant === 'patient' && 'visibleUptoMessageId' in e.data ? e.data.visibleUptoMessageId : e.messageId;
+        if (typeof upto !== 'string') return null;
+        if (variant === 'patient') out.messageId = upto;
+        out.receipts = { userId: e.actorId ?? '', status: e.data.status === 'read' ? 'read' : 'delivered', uptoMessageId: upto };
+        break;
+      }
+      case 'mention.created':
+      case 'mention.done':
+        if (typeof e.data.mentionId === 'string') out.mentionId = e.data.mentionId;
+        break;
+      case 'thread.updated':
+        // Staff only (staffOnly): the patient sees who answers through threads.get.
+        out.change = typeof e.data.change === 'string' ? e.data.change : 'updated';
+        if (e.data.workflow && typeof e.data.workflow === 'object') out.workflow = e.data.workflow as LiveEvent['workflow'];
+        break;
+      case 'sla.reminder':
+      case 'safety.alert':
+        // Staff only (staffOnly), addressed to one person: the thread id says where to look.
+        break;
+      // 0011: staff-only thread events and follow-up reminders carry ids only.
+      case 'scheduled_message.changed':
+        if (variant !== 'staff') return null;
+        out.scheduledMessage = { id: String(e.data.scheduledMessageId ?? ''), state: String(e.data.state ?? '') };
+        break;
+      case 'chart_note.created':
+      case 'chart_note.removed':
+        if (variant !== 'staff') return null;
+        out.chartNote = { id: String(e.data.chartNoteId ?? ''), patientId: String(e.data.patientId ?? '') };
+        break;
+      case 'followup.due':
+        out.followUp = { id: String(e.data.followUpId ?? ''), patientId: String(e.data.patientId ?? ''), action: String(e.data.action ?? '') };
         break;
       case 'thread.created':
         out.thread = {
@@ -74,6 +119,19 @@ export class PreparedEvent {
           patientId: typeof e.data.patientId === 'string' ? e.data.patientId : null,
           topic: typeof e.data.topic === 'string' ? e.data.topic : null,
         };
+        break;
+      case 'availability.changed': {
+        // (availability) identifiers only: what changed, fetched again through the API.
+        const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+        const scope = e.data.scope;
+        if (scope !== 'hours' && scope !== 'holidays' && scope !== 'staff' && scope !== 'on_call') return null;
+        out.availability = { scope, departmentId: str(e.data.departmentId), userId: str(e.data.userId) };
+        break;
+      }
+      // cohorts: addressed to each staff member who sees the patient (user events)
+      case 'patient.archived':
+      case 'patient.unarchived':
+        out.patient = { id: typeof e.data.patientId === 'string' ? e.data.patientId : '', archived: e.kind === 'patient.archived' };
         break;
     }
     return JSON.stringify({ type: 'event', event: out });
@@ -145,7 +203,11 @@ export class EventService {
     if (page.length === 0) return { events: [], scannedTo: after, done: true };
     const threadIds = [...new Set(page.filter((e) => e.threadId && !e.userId).map((e) => e.threadId!))];
     const audience = await this.threads.audience(threadIds, [sub.orgId]);
-    const mine = page.filter((e) => (e.userId ? e.userId === sub.userId : (audience.get(e.threadId ?? '') ?? []).some((v) => v.userId === sub.userId)));
+    const mine = page.filter(
+      (e) =>
+        (!e.staffOnly || seesInternalMessages(sub.role)) &&
+        (e.userId ? e.userId === sub.userId : (audience.get(e.threadId ?? '') ?? []).some((v) => v.userId === sub.userId)),
+    );
     const events = await this.prepare(mine.map((e) => ({ ...e, audience: [sub.userId] })));
     return { events, scannedTo: page[page.length - 1]!.position, done: page.length < REPLAY_PAGE };
   }

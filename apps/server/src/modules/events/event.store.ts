@@ -13,6 +13,8 @@ export interface OutboxEvent {
   actorId?: string | null;
   /** Identifiers and non-clinical facts only. */
   data?: Record<string, unknown>;
+  /** Delivered to providers and staff only, never to a patient (internal notes, mentions). */
+  staffOnly?: boolean;
 }
 
 /** An event with its stream position. */
@@ -26,6 +28,8 @@ export interface StoredEvent {
   actorId: string | null;
   data: Record<string, unknown>;
   at: string;
+  /** Never delivered to a patient, whatever the thread's audience. */
+  staffOnly: boolean;
 }
 
 /** A positioned row (the queries below select only those), position as text. */
@@ -41,6 +45,7 @@ const toEvent = (r: EventRow): StoredEvent => ({
   actorId: r.actor_id,
   data: r.data,
   at: r.created_at.toISOString(),
+  staffOnly: r.staff_only,
 });
 
 /** Relay leadership: one relay at a time across every node that shares the database. */
@@ -49,9 +54,14 @@ const RELAY_LOCK = sql`hashtextextended('haven.event_relay', 0)`;
 export class EventStore {
   constructor(private readonly db: Db) {}
 
-  /** The INSERT that writes events selected by `select` (columns: org_id, kind, thread_id, user_id, message_id, actor_id). */
-  insertSelectSql(select: RawBuilder<unknown>): RawBuilder<unknown> {
-    return sql`INSERT INTO events (org_id, kind, thread_id, user_id, message_id, actor_id) ${select}`;
+  /**
+   * The INSERT that writes events selected by `select`. Columns: org_id, kind, thread_id, user_id, message_id,
+   * actor_id; with `full`, also staff_only and data.
+   */
+  insertSelectSql(select: RawBuilder<unknown>, columns: 'basic' | 'full' = 'basic'): RawBuilder<unknown> {
+    return columns === 'full'
+      ? sql`INSERT INTO events (org_id, kind, thread_id, user_id, message_id, actor_id, staff_only, data) ${select}`
+      : sql`INSERT INTO events (org_id, kind, thread_id, user_id, message_id, actor_id) ${select}`;
   }
 
   async insert(tx: Queryable, events: OutboxEvent[]): Promise<void> {
@@ -67,6 +77,7 @@ export class EventStore {
           message_id: e.messageId ?? null,
           actor_id: e.actorId ?? null,
           data: JSON.stringify(e.data ?? {}),
+          staff_only: e.staffOnly ?? false,
         })),
       )
       .execute();
@@ -90,7 +101,7 @@ export class EventStore {
   async positionedAfter(conn: Queryable, after: string, limit: number): Promise<StoredEvent[]> {
     // (Ordered by e.position, the number: a bare `position` would sort the text alias.)
     const res = await sql<EventRow>`
-      SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at
+      SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at, staff_only
         FROM events e WHERE e.position > ${after} ORDER BY e.position LIMIT ${limit}`.execute(conn);
     return res.rows.map(toEvent);
   }
@@ -109,7 +120,7 @@ export class EventStore {
         SELECT id, nextval('event_position') AS position FROM (SELECT id FROM next ORDER BY id) n
       )
       UPDATE events e SET position = numbered.position FROM numbered WHERE e.id = numbered.id
-      RETURNING e.position::text AS position, e.org_id, e.kind, e.thread_id, e.user_id, e.message_id, e.actor_id, e.data, e.created_at`.execute(conn);
+      RETURNING e.position::text AS position, e.org_id, e.kind, e.thread_id, e.user_id, e.message_id, e.actor_id, e.data, e.created_at, e.staff_only`.execute(conn);
     return res.rows.map(toEvent).sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));
   }
 
@@ -120,7 +131,7 @@ export class EventStore {
   /** An organization's events after a position, in stream order (for replay; the caller filters by audience). */
   async range(orgId: string, after: string, limit: number): Promise<StoredEvent[]> {
     const res = await sql<EventRow>`
-      SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at
+      SELECT position::text AS position, org_id, kind, thread_id, user_id, message_id, actor_id, data, created_at, staff_only
         FROM events e WHERE e.org_id = ${orgId} AND e.position > ${after} ORDER BY e.position LIMIT ${limit}`.execute(this.db);
     return res.rows.map(toEvent);
   }

@@ -13,7 +13,8 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { MessageService } from '../messages/message.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import type { UserService } from '../users/user.service.js';
-import { renderNotification } from './notification.content.js';
+import { renderNotification, type NotificationTemplate } from './notification.content.js';
+import { sha256 } from '../../platform/crypto/hash.js';
 import type { NotificationContacts } from './notification.contacts.js';
 import type { PresenceLookup } from './notification.ports.js';
 import type { NotificationStore, PreferencesRow } from './notification.store.js';
@@ -21,6 +22,8 @@ import { quietUntil } from './quiet-hours.js';
 
 export const FLUSH_JOB = 'notifications.flush';
 export const DELIVER_JOB = 'notifications.deliver';
+/** 0011: one content-free notification to one user that is not about one message (follow-up reminders, nudges). */
+export const DIRECT_JOB = 'notifications.direct';
 /** One waiting flush job per recipient: new messages join it (batching), deferrals move it. */
 export const flushKey = (userId: string): string => `notifications:flush:${userId}`;
 
@@ -45,6 +48,17 @@ interface DeliverPayload extends Record<string, unknown> {
   channel: NotificationChannel;
   targetId: string | null;
   attempt: number;
+  /** Which fixed text (absent: a new message). */
+  template?: NotificationTemplate;
+}
+
+/** A notification that is not about one message: who, which fixed text, and a reference that makes it happen once. */
+export interface DirectNotification extends Record<string, unknown> {
+  orgId: string;
+  userId: string;
+  template: Exclude<NotificationTemplate, 'message'>;
+  /** Unique per notification (e.g. the follow-up's id): scheduling the same ref again sends nothing more. */
+  ref: string;
 }
 
 interface Target {
@@ -82,6 +96,12 @@ export class NotificationDispatcher {
       backoff: { baseMs: 5_000, maxMs: 300_000 },
       run: (p) => this.flush(p.orgId, p.userId),
     });
+    queue.define<DirectNotification>({
+      name: DIRECT_JOB,
+      maxAttempts: 5,
+      backoff: { baseMs: 5_000, maxMs: 300_000 },
+      run: (p) => this.direct(p),
+    });
     queue.define<DeliverPayload>({
       name: DELIVER_JOB,
       // Delivery failures are retried by deliver itself (recorded attempts); these are for failures around it.
@@ -98,6 +118,51 @@ export class NotificationDispatcher {
 
   scheduleMany(tx: Queryable, jobs: { orgId: string; userId: string; at: Date }[], keyMode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
     return this.queue.enqueueMany(tx, FLUSH_JOB, jobs.map((j) => ({ payload: { orgId: j.orgId, userId: j.userId }, runAt: j.at, key: flushKey(j.userId) })), keyMode);
+  }
+
+  /** Schedules a direct notification inside the caller's transaction (it commits with the change that causes it). */
+  scheduleDirect(tx: Queryable, n: DirectNotification, at?: Date): Promise<void> {
+    return this.queue.enqueue(tx, DIRECT_JOB, n, { key: `notifications:direct:${n.ref}`, ...(at ? { runAt: at } : {}) });
+  }
+
+  /**
+   * Sends a direct notification: to an active user who is not connected (a connected one got the live event), outside
+   * their quiet hours (else at their end), on the channels they allow. Batching windows do not apply (these are rare
+   * and each is its own reason to sign in). Idempotent per `ref`: its notification id is derived from it.
+   */
+  async direct(p: DirectNotification): Promise<void> {
+    const now = new Date();
+    const notificationId = directNotificationId(p.ref);
+    await this.db.transaction().execute(async (tx) => {
+      await this.store.lockUser(tx, p.userId);
+      if (await this.store.notification(notificationId, tx)) return;
+      const user = await this.users.byId(p.orgId, p.userId, tx);
+      if (!user || user.status !== 'active') return;
+      if ((await this.presence().connectedUsers([p.userId])).has(p.userId)) return;
+      const prefs = await this.store.preferences(p.orgId, p.userId, tx);
+      const quietEnd = quietUntil(now, prefs && prefs.quiet_start !== null && prefs.quiet_end !== null ? { start: prefs.quiet_start, end: prefs.quiet_end, timeZone: prefs.time_zone } : null);
+      if (quietEnd) return this.scheduleDirect(tx, p, quietEnd);
+      const targets = await this.targets(tx, p.orgId, p.userId, prefs);
+      if (targets.length === 0) return;
+      const channels = [...new Set(targets.map((t) => t.channel))];
+      await this.store.insertNotification(tx, { id: notificationId, orgId: p.orgId, userId: p.userId, messages: 0, channels, at: now });
+      await this.queue.enqueueMany(
+        tx,
+        DELIVER_JOB,
+        targets.map((t) => ({
+          payload: { orgId: p.orgId, notificationId, userId: p.userId, channel: t.channel, targetId: t.targetId, attempt: 1, template: p.template } satisfies DeliverPayload,
+          key: deliverKey(notificationId, t, 1),
+        })),
+      );
+      await this.audit.record(tx, {
+        orgId: p.orgId,
+        action: 'notifications.send',
+        resourceType: 'notification',
+        resourceId: notificationId,
+        patientId: user.role === 'patient' ? p.userId : null,
+        details: { userId: p.userId, messages: 0, template: p.template, channels: channels.join(',') },
+      });
+    });
   }
 
   /** The installation's VAPID key pair, created on first use; the private key is wrapped by the master key. */
@@ -147,16 +212,19 @@ export class NotificationDispatcher {
       await settle(due.filter((i) => !unread.has(i.message_id)).map((i) => i.message_id), 'skipped', 'read');
       const toSend = due.filter((i) => unread.has(i.message_id)).map((i) => i.message_id);
       if (toSend.length === 0) return done();
-      if ((await this.presence().connectedUsers([userId])).has(userId)) {
+      // An urgent page (a crisis alert) goes out now on every channel the person allows: open sockets, quiet hours
+      // and the batching window do not hold it back.
+      const urgent = due.some((i) => i.urgent && unread.has(i.message_id));
+      if (!urgent && (await this.presence().connectedUsers([userId])).has(userId)) {
         await settle(toSend, 'skipped', 'connected');
         return done();
       }
 
       const prefs = await this.store.preferences(orgId, userId, tx);
-      const quietEnd = quietUntil(now, prefs && prefs.quiet_start !== null && prefs.quiet_end !== null ? { start: prefs.quiet_start, end: prefs.quiet_end, timeZone: prefs.time_zone } : null);
+      const quietEnd = urgent ? null : quietUntil(now, prefs && prefs.quiet_start !== null && prefs.quiet_end !== null ? { start: prefs.quiet_start, end: prefs.quiet_end, timeZone: prefs.time_zone } : null);
       if (quietEnd) return this.schedule(tx, orgId, userId, quietEnd);
       const windowMs = (prefs?.batch_window_s ?? this.settings.defaultBatchWindowS) * 1000;
-      if (prefs?.last_notified_at && windowMs > 0) {
+      if (!urgent && prefs?.last_notified_at && windowMs > 0) {
         const windowEnd = new Date(prefs.last_notified_at.getTime() + windowMs);
         if (windowEnd > now) return this.schedule(tx, orgId, userId, windowEnd);
       }
@@ -249,7 +317,7 @@ export class NotificationDispatcher {
     const user = await this.users.byId(p.orgId, p.userId);
     if (!user || user.status !== 'active') throw new DeliveryError('user_inactive', true);
     const prefs = await this.store.preferences(p.orgId, p.userId);
-    const content = renderNotification(await this.orgs.notificationSenderName(p.orgId), this.settings.appUrl);
+    const content = renderNotification(await this.orgs.notificationSenderName(p.orgId), this.settings.appUrl, p.template ?? 'message');
     switch (p.channel) {
       case 'push': {
         if (prefs && !prefs.push_enabled) throw new DeliveryError('channel_disabled', true);
@@ -279,3 +347,9 @@ export class NotificationDispatcher {
 }
 
 const deliverKey = (notificationId: string, t: Target, attempt: number): string => `notifications:deliver:${notificationId}:${t.channel}:${t.targetId ?? '-'}:${attempt}`;
+
+/** A direct notification's id, derived from its reference (a UUID-shaped SHA-256 prefix): the same ref, the same row. */
+function directNotificationId(ref: string): string {
+  const h = sha256(`haven-direct-notification|${ref}`).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -5,7 +5,7 @@ import type { ConsentChannel, NotificationAttempt, NotificationAttemptQuery, Not
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { NotificationPreferencesTable } from '../../platform/db/schema.js';
 import type { RequestContext } from '../../platform/http/context.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeTimeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError, notFound } from '../../platform/http/errors.js';
 import { verifyHmacSignature, verifyTwilioSignature } from '../../platform/notify/sms-sender.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -15,7 +15,7 @@ import { isClinical } from '../policy/policy.js';
 import type { ThreadAudience, ThreadService } from '../threads/thread.service.js';
 import type { UserRecord, UserService } from '../users/user.service.js';
 import { normalizePhone, type NotificationContacts } from './notification.contacts.js';
-import { FLUSH_JOB, flushKey, type NotificationDispatcher } from './notification.dispatch.js';
+import { FLUSH_JOB, flushKey, type DirectNotification, type NotificationDispatcher } from './notification.dispatch.js';
 import { NO_WORKFLOW, NOBODY_CONNECTED, type PresenceLookup, type ThreadWorkflowLookup } from './notification.ports.js';
 import type { NotificationStore, PreferencesRow } from './notification.store.js';
 import { fromHhMm, isValidTimeZone, toHhMm } from './quiet-hours.js';
@@ -35,7 +35,6 @@ export interface NotificationServiceSettings {
 
 const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
 const START_WORDS = new Set(['START', 'UNSTOP']);
-const ATTEMPT_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
 
 /**
  * Notifications: who is told that a message is waiting, on which channels, when, and with whose consent.
@@ -93,15 +92,34 @@ export class NotificationService {
     const items = events.flatMap((e) => {
       const a = audiences.get(`${e.orgId}|${e.threadId}`);
       if (!a) return [];
+      // An internal note never notifies the patient.
       const recipients =
         a.kind === 'patient'
-          ? [...(a.patientId ? [a.patientId] : []), ...a.careTeamIds.filter((s) => staffFilter(e.orgId, e.threadId, s))]
+          ? [...(a.patientId && !e.internal ? [a.patientId] : []), ...a.careTeamIds.filter((s) => staffFilter(e.orgId, e.threadId, s))]
           : a.participantIds;
       const createdAt = new Date(e.createdAt);
       return [...new Set(recipients)]
         .filter((u) => u !== e.senderId)
         .map((userId) => ({ messageId: e.messageId, userId, orgId: e.orgId, threadId: e.threadId, messageAt: createdAt, dueAt: new Date(createdAt.getTime() + this.settings.delayMs) }));
     });
+    await this.schedule(items);
+  }
+
+  /**
+   * Schedules a notification for each user mentioned in an internal message (whatever their thread settings say:
+   * a mention is addressed to them), with the same delay, batching and content-free text as any other. Idempotent
+   * like `messagesCreated`; a mentioned user who is a recipient of the message anyway gets one item, not two.
+   */
+  async mentioned(events: { orgId: string; threadId: string; messageId: string; userId: string; senderId: string; createdAt: Date }[]): Promise<void> {
+    await this.schedule(
+      events
+        .filter((e) => e.userId !== e.senderId)
+        .map((e) => ({ messageId: e.messageId, userId: e.userId, orgId: e.orgId, threadId: e.threadId, messageAt: e.createdAt, dueAt: new Date(e.createdAt.getTime() + this.settings.delayMs) })),
+    );
+  }
+
+  /** Stores notification items (once per message and user) and each recipient's flush job. */
+  private async schedule(items: { messageId: string; userId: string; orgId: string; threadId: string; messageAt: Date; dueAt: Date }[]): Promise<void> {
     if (items.length === 0) return;
     // Rows and job keys in one order everywhere, so concurrent scheduling transactions (several nodes) never deadlock.
     items.sort((x, y) => (x.userId === y.userId ? x.messageId.localeCompare(y.messageId) : x.userId.localeCompare(y.userId)));
@@ -117,6 +135,33 @@ export class NotificationService {
       const jobs = [...firstDue].sort(([a], [b]) => a.localeCompare(b)).map(([userId, at]) => ({ orgId: orgOf.get(userId)!, userId, at }));
       await this.dispatcher.scheduleMany(tx, jobs, 'preserve_run_at');
     });
+  }
+
+  /**
+   * Pages staff about a thread (SLA reminders, escalations, crisis alerts): one content-free notification about the
+   * thread's latest patient message. `urgent` pages (crisis) ignore quiet hours, batching and open sockets: every
+   * channel the person allows, day or night.
+   */
+  async page(p: { orgId: string; threadId: string; userIds: string[]; urgent: boolean }): Promise<void> {
+    if (p.userIds.length === 0) return;
+    const latest = await this.store.latestPatientMessage(p.orgId, p.threadId);
+    if (!latest) return;
+    const now = new Date();
+    const userIds = [...new Set(p.userIds)].sort();
+    await this.db.transaction().execute(async (tx) => {
+      await this.store.upsertPageItems(tx, userIds.map((userId) => ({ messageId: latest.id, userId, orgId: p.orgId, threadId: p.threadId, messageAt: latest.created_at, dueAt: now })), p.urgent);
+      await this.dispatcher.scheduleMany(tx, userIds.map((userId) => ({ orgId: p.orgId, userId, at: now })), 'replace');
+    });
+  }
+
+  /**
+   * 0011: a content-free notification to one user about something other than one message: a follow-up reminder to
+   * the staff member who set it (`reminder`) or a nudge to a patient that a message waits for them (`waiting`).
+   * Scheduled inside the caller's transaction; sent once per `ref`, on the user's channels, outside quiet hours,
+   * unless the user is connected (the live event reached them).
+   */
+  notifyUser(tx: Queryable, n: DirectNotification): Promise<void> {
+    return this.dispatcher.scheduleDirect(tx, n);
   }
 
   /** Staff of patient threads are notified per their settings: all care-team threads, assigned ones, urgent ones. */
@@ -361,7 +406,7 @@ export class NotificationService {
     const limit = q.limit ?? 50;
     let before: { micros: string; id: string } | undefined;
     if (q.cursor) {
-      const [micros, id] = decodeCursor(q.cursor, ATTEMPT_CURSOR).split('_');
+      const { micros, id } = decodeTimeCursor(q.cursor);
       before = { micros: micros!, id: id! };
     }
     const rows = await this.store.attempts({

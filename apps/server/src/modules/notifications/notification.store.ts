@@ -148,10 +148,43 @@ export class NotificationStore {
       .execute();
   }
 
+  /**
+   * Page items: a pending item per user about this message, due now (an earlier item about the same message is
+   * made pending again; an urgent page stays urgent).
+   */
+  async upsertPageItems(tx: Queryable, items: ItemInsert[], urgent: boolean): Promise<void> {
+    if (items.length === 0) return;
+    await tx
+      .insertInto('notification_items')
+      .values(items.map((i) => ({ message_id: i.messageId, user_id: i.userId, org_id: i.orgId, thread_id: i.threadId, message_at: i.messageAt, due_at: i.dueAt, urgent })))
+      .onConflict((oc) =>
+        oc.columns(['message_id', 'user_id']).doUpdateSet((eb) => ({
+          state: 'pending',
+          reason: null,
+          due_at: eb.ref('excluded.due_at'),
+          urgent: sql<boolean>`notification_items.urgent OR excluded.urgent`,
+        })),
+      )
+      .execute();
+  }
+
+  /** The latest message of a patient thread written by the patient (what a page is about). */
+  latestPatientMessage(orgId: string, threadId: string) {
+    return this.db
+      .selectFrom('messages')
+      .select(['id', 'created_at'])
+      .where('org_id', '=', orgId)
+      .where('thread_id', '=', threadId)
+      .where('sender_role', '=', 'patient')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   pendingItems(tx: Queryable, orgId: string, userId: string) {
     return tx
       .selectFrom('notification_items')
-      .select(['message_id', 'thread_id', 'due_at'])
+      .select(['message_id', 'thread_id', 'due_at', 'urgent'])
       .where('org_id', '=', orgId)
       .where('user_id', '=', userId)
       .where('state', '=', 'pending')
@@ -174,8 +207,8 @@ export class NotificationStore {
     await tx.insertInto('notifications').values({ id: n.id, org_id: n.orgId, user_id: n.userId, messages: n.messages, channels: sql`${n.channels}::text[]` as never, created_at: n.at }).execute();
   }
 
-  notification(id: string) {
-    return this.db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
+  notification(id: string, tx: Queryable = this.db) {
+    return tx.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   // ---- delivery attempts ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { CareTeam, CareTeamCreate, Department, Organization, OrganizationUpdate } from '@haven/api';
+import type { CareTeam, CareTeamCreate, Department, Organization, OrganizationUpdate, WorkflowSettings } from '@haven/api';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { RequestContext } from '../../platform/http/context.js';
@@ -69,7 +69,28 @@ export class OrganizationService {
       staffSeeAllPatients: org.settings.staffSeeAllPatients === true,
       topics: org.settings.topics ?? DEFAULT_TOPICS,
       notificationSenderName: org.settings.notificationSenderName ?? null,
+      practicePhone: org.settings.practicePhone ?? null,
     };
+  }
+
+  /** The organization's own automatic replies and guidance (unset fields take the defaults). */
+  async workflowSettings(orgId: string): Promise<Partial<WorkflowSettings>> {
+    const org = await this.store.byId(orgId);
+    if (!org) throw notFound('organization');
+    return org.settings.workflow ?? {};
+  }
+
+  async updateWorkflowSettings(tx: Queryable, orgId: string, input: Partial<WorkflowSettings>): Promise<void> {
+    const org = await this.store.byId(orgId, tx);
+    if (!org) throw notFound('organization');
+    await this.store.update(tx, orgId, { settings: { ...org.settings, workflow: { ...org.settings.workflow, ...input } } });
+  }
+
+  /** The practice as templates name it: the organization's name and phone number (null when not set). */
+  async practice(orgId: string): Promise<{ name: string; phone: string | null }> {
+    const org = await this.store.byId(orgId);
+    if (!org) throw notFound('organization');
+    return { name: org.name, phone: org.settings.practicePhone ?? null };
   }
 
   /** The practice name notifications use: the configured sender name, or the organization's name. */
@@ -99,6 +120,7 @@ export class OrganizationService {
       if (input.staffSeeAllPatients !== undefined) settings.staffSeeAllPatients = input.staffSeeAllPatients;
       if (input.topics) settings.topics = [...new Set(input.topics)];
       if (input.notificationSenderName !== undefined) settings.notificationSenderName = input.notificationSenderName?.trim() || null;
+      if (input.practicePhone !== undefined) settings.practicePhone = input.practicePhone?.trim() || null;
       await this.store.update(tx, org.id, { name: input.name, settings });
       await this.audit.recordFor(tx, ctx, {
         action: 'organization.update',
@@ -138,6 +160,10 @@ export class OrganizationService {
     await this.require(ctx, 'organization.read');
     const rows = await this.store.departments(ctx.actor.orgId);
     return { items: rows.map((d) => ({ id: d.id, name: d.name, createdAt: d.created_at.toISOString() })) };
+  }
+
+  async careTeamExists(orgId: string, id: string): Promise<boolean> {
+    return (await this.store.careTeam(orgId, id)) !== undefined;
   }
 
   async departmentExists(orgId: string, id: string): Promise<boolean> {

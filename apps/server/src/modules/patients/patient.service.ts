@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import { can, patientScope, type Resource } from '../policy/policy.js';
 import { emailIndex, mrnIndex } from '../users/user.crypto.js';
+import { tagIndexes } from '../cohorts/tag.crypto.js';
 import type { UserRecord, UserService } from '../users/user.service.js';
 import type { PatientStore } from './patient.store.js';
 
@@ -32,7 +33,11 @@ export class PatientService {
   }
 
   /** Loads a patient the actor may act on, or 404 (the same as a patient that does not exist). */
-  async requirePatient(ctx: RequestContext, patientId: string, action: 'patients.read' | 'patients.update' | 'threads.create' | 'observations.read' | 'observations.write' | 'observations.share') {
+  async requirePatient(
+    ctx: RequestContext,
+    patientId: string,
+    action: 'patients.read' | 'patients.update' | 'threads.create' | 'observations.read' | 'observations.write' | 'observations.share' | 'patients.tags' | 'patients.archive',
+  ) {
     const found = await this.resource(ctx, patientId);
     const settings = await this.orgs.settings(ctx.actor.orgId);
     const resource = found ? { ...found.resource, threadKind: 'patient' as const } : undefined;
@@ -58,6 +63,7 @@ export class PatientService {
       status: row.status,
       careTeamIds: await this.orgs.patientCareTeamIds(row.id),
       createdAt: row.created_at.toISOString(),
+      archivedAt: row.archived_at ? row.archived_at.toISOString() : null,
       ...(initialPassword ? { initialPassword } : {}),
     };
   }
@@ -93,20 +99,30 @@ export class PatientService {
     return out;
   }
 
-  async list(ctx: RequestContext, q: { email?: string; mrn?: string }) {
-    const scope = patientScope(ctx.actor, await this.orgs.settings(ctx.actor.orgId), 'records');
+  async list(ctx: RequestContext, q: { email?: string; mrn?: string; tag?: string[]; archived?: boolean }) {
+    const settings = await this.orgs.settings(ctx.actor.orgId);
+    const scope = patientScope(ctx.actor, settings, 'records');
     if (scope.kind === 'none') throw new AppError('forbidden', 'Your role does not read patient records');
+    // Tags are staff-only (they can name conditions): a patient may not even ask whether they have one.
+    if (q.tag?.length && !can(ctx.actor, 'tags.read', { orgId: ctx.actor.orgId }, settings)) throw new AppError('forbidden', 'Patient tags are for staff');
     const rows = await this.store.list(
       ctx.actor.orgId,
       scope,
       {
         emailBidx: q.email ? await emailIndex(this.keyring, ctx.actor.orgId, q.email) : undefined,
         mrnBidx: q.mrn ? await mrnIndex(this.keyring, ctx.actor.orgId, q.mrn) : undefined,
+        tagBidx: q.tag?.length ? await tagIndexes(this.keyring, ctx.actor.orgId, q.tag) : undefined,
+        // Archived patients are hidden unless asked for (a patient always sees their own record).
+        archived: scope.kind === 'self' ? undefined : q.archived === true,
       },
       LIST_LIMIT,
     );
     const items = await Promise.all(rows.map((r) => this.present(r)));
-    await this.audit.recordFor(this.db, ctx, { action: 'patients.list', resourceType: 'patient', details: { returned: items.length, byEmail: !!q.email, byMrn: !!q.mrn } });
+    await this.audit.recordFor(this.db, ctx, {
+      action: 'patients.list',
+      resourceType: 'patient',
+      details: { returned: items.length, byEmail: !!q.email, byMrn: !!q.mrn, byTag: q.tag?.length ?? 0, archived: q.archived === true },
+    });
     return { items };
   }
 

@@ -5,7 +5,7 @@ export class PatientStore {
   constructor(private readonly db: Db) {}
 
   /** Patients within a scope, optionally narrowed to an exact blind-index match. */
-  list(orgId: string, scope: PatientScope, filter: { emailBidx?: Buffer; mrnBidx?: Buffer }, limit: number) {
+  list(orgId: string, scope: PatientScope, filter: { emailBidx?: Buffer; mrnBidx?: Buffer; tagBidx?: Buffer[]; archived?: boolean }, limit: number) {
     let q = this.db.selectFrom('users as u').selectAll('u').where('u.org_id', '=', orgId).where('u.role', '=', 'patient');
     if (scope.kind === 'none') return Promise.resolve([]);
     if (scope.kind === 'self') q = q.where('u.id', '=', scope.patientId);
@@ -24,6 +24,11 @@ export class PatientStore {
     }
     if (filter.emailBidx) q = q.where('u.email_bidx', '=', filter.emailBidx);
     if (filter.mrnBidx) q = q.where('u.mrn_bidx', '=', filter.mrnBidx);
-    return q.orderBy('u.created_at', 'desc').limit(limit).execute();
+    // migrations/0010 (cohorts): every given tag, and archived or not.
+    for (const bidx of filter.tagBidx ?? []) {
+      q = q.where((eb) => eb.exists(eb.selectFrom('patient_tags as pt').select('pt.patient_id').whereRef('pt.patient_id', '=', 'u.id').where('pt.tag_bidx', '=', bidx)));
+    }
+    if (filter.archived !== undefined) q = q.where('u.archived_at', filter.archived ? 'is not' : 'is', null);
+    return q.orderBy('u.created_at', 'desc').limit(limit).$narrowType<{ role: 'patient' }>().execute();
   }
 }

@@ -8,7 +8,7 @@ import { hmac, safeEqual } from '../../platform/crypto/hash.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { FileSource, FileVariant, IncomingFile, SecureFiles } from '../../platform/files/secure-files.js';
 import type { RequestContext } from '../../platform/http/context.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeTimeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError, notFound } from '../../platform/http/errors.js';
 import type { OpenedFile } from '../../platform/http/send-file.js';
 import type { AttachmentService } from '../attachments/attachment.service.js';
@@ -21,7 +21,6 @@ import type { ResourceRow, ResourceStore } from './resource.store.js';
 
 /** Library rules do not depend on the organization's patient-visibility setting. */
 const NO_SETTINGS: OrgPolicySettings = { staffSeeAllPatients: false };
-const LIBRARY_CURSOR = /^\d{1,19}_[0-9a-f-]{36}$/;
 
 /** A file resource's stored objects are bound to the resource and to the upload (a replaced file cannot come back). */
 const fileBinding = (r: { org_id: string; id: string }, fileId: string, variant: FileVariant): string => aad('resource', r.org_id, r.id, fileId, variant);
@@ -88,7 +87,7 @@ export class ResourceService {
     const limit = q.limit ?? 50;
     let after: { micros: string; id: string } | undefined;
     if (q.cursor) {
-      const [micros, id] = decodeCursor(q.cursor, LIBRARY_CURSOR).split('_');
+      const { micros, id } = decodeTimeCursor(q.cursor);
       after = { micros: micros!, id: id! };
     }
     const rows = await this.store.list({ orgId: ctx.actor.orgId, words: searchWords(q.q), tags: normalizeTags(q.tag ?? []), ...(q.kind ? { kind: q.kind } : {}), ...(after ? { after } : {}), limit });
@@ -189,7 +188,8 @@ export class ResourceService {
     const { thread } = await this.threads.require(ctx, threadId, 'messages.send');
     const messageId = input.id.toLowerCase();
     // What this request is, under the thread's key: a retry matches, another resource, text or thread does not.
-    const requestHash = hmac(await this.keyring.dataKey(thread.key_id), `haven-share|${thread.id}|${resourceId.toLowerCase()}|${input.text ?? ''}`);
+    // (An internal note's share says so: the same id shared once as a note and once to the patient does not match.)
+    const requestHash = hmac(await this.keyring.dataKey(thread.key_id), `haven-share|${thread.id}|${resourceId.toLowerCase()}|${input.text ?? ''}${input.internal ? '|internal' : ''}`);
     const matches = (s: { thread_id: string; shared_by: string; request_hash: Buffer }): boolean =>
       s.thread_id === thread.id && s.shared_by === ctx.actor.userId && safeEqual(s.request_hash, requestHash);
 
@@ -214,7 +214,7 @@ export class ResourceService {
     // An attempt cut off before its message is completed here by its retry.
     if (resource.kind === 'file') await this.attachments.attachCopy(ctx, thread.id, messageId, this.source(resource), 'resources.share');
     const link = resource.kind === 'link' ? { url: resource.url!, title: resource.title } : undefined;
-    const result = await this.messages.send(ctx, thread.id, { id: messageId, body: input.text ?? resource.title }, link ? { link } : {});
+    const result = await this.messages.send(ctx, thread.id, { id: messageId, body: input.text ?? resource.title, ...(input.internal ? { internal: true } : {}) }, link ? { link } : {});
     await this.recordShare(ctx, thread.patient_id, resource.id, thread.id, messageId, result.replayed);
     return result;
   }

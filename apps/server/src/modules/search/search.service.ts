@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { bodyAad } from '../messages/message.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
 import type { PatientService } from '../patients/patient.service.js';
-import { isStaffRole, patientScope, seesInternalThreads } from '../policy/policy.js';
+import { isStaffRole, patientScope, seesInternalMessages, seesInternalThreads } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import type { SearchStore } from './search.store.js';
 
@@ -59,6 +59,7 @@ export class SearchService {
       threadId: input.threadId,
       patientId: input.patientId,
       includeRetracted: staff,
+      includeInternal: seesInternalMessages(ctx.actor.role),
       limit: limit * 2,
     });
     const items: Static<typeof SearchResult>['items'] = [];
@@ -66,7 +67,7 @@ export class SearchService {
       const body = await this.keyring.decrypt(r.key_id, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version));
       const present = new Set(tokenize(body));
       if (!words.every((w) => present.has(w))) continue;
-      items.push({ messageId: r.id, threadId: r.thread_id, patientId: r.patient_id, createdAt: r.created_at.toISOString(), snippet: snippet(body, words) });
+      items.push({ messageId: r.id, threadId: r.thread_id, patientId: r.patient_id, createdAt: r.created_at.toISOString(), snippet: snippet(body, words), internal: r.visibility === 'internal' });
       if (items.length === limit) break;
     }
     await this.audit.recordFor(this.db, ctx, {

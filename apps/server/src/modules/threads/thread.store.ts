@@ -14,6 +14,30 @@ export interface ThreadInsert {
   subjectCt: Buffer;
   topic: string | null;
   createdBy: string;
+  /** Patient threads: where routing placed it. */
+  workflow?: {
+    state: 'unassigned' | 'assigned';
+    departmentId: string | null;
+    queueId: string | null;
+    assigneeId: string | null;
+    requestedProviderId: string | null;
+    coveringForId: string | null;
+    at: Date;
+  } | null;
+  /** A consult: the patient thread it is about. */
+  linkedThreadId?: string | null;
+}
+
+/**
+ * The patients on a staff member's care teams, as an uncorrelated subquery: PostgreSQL hashes it once per query
+ * instead of probing the memberships once per thread (a page instead of a scan at 100k threads, bench/INBOX-RESULTS.md).
+ */
+export function careTeamPatients(eb: ExpressionBuilder<Database & { t: Database['threads'] }, 't'>, userId: string) {
+  return eb
+    .selectFrom('patient_care_teams as pc')
+    .innerJoin('care_team_members as cm', 'cm.care_team_id', 'pc.care_team_id')
+    .select('pc.patient_id')
+    .where('cm.user_id', '=', userId);
 }
 
 /**
@@ -32,17 +56,7 @@ export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['t
       case 'self':
         return eb.and([eb('t.kind', '=', 'patient'), eb('t.patient_id', '=', scope.patientId)]);
       case 'care_team':
-        return eb.and([
-          eb('t.kind', '=', 'patient'),
-          eb.exists(
-            eb
-              .selectFrom('patient_care_teams as pc')
-              .innerJoin('care_team_members as cm', 'cm.care_team_id', 'pc.care_team_id')
-              .select('pc.patient_id')
-              .whereRef('pc.patient_id', '=', 't.patient_id')
-              .where('cm.user_id', '=', scope.userId),
-          ),
-        ]);
+        return eb.and([eb('t.kind', '=', 'patient'), eb('t.patient_id', 'in', careTeamPatients(eb, scope.userId))]);
       case 'none':
         return sql<boolean>`false`;
     }
@@ -67,7 +81,7 @@ export interface AudienceCandidate {
   on_care_team: boolean;
   participant: boolean;
 }
-export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean };
+export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean; patient_archived_at: Date | null };
 
 export class ThreadStore {
   constructor(private readonly db: Db) {}
@@ -75,7 +89,29 @@ export class ThreadStore {
   async insert(tx: Queryable, t: ThreadInsert, participantIds: string[]): Promise<void> {
     await tx
       .insertInto('threads')
-      .values({ id: t.id, org_id: t.orgId, kind: t.kind, patient_id: t.patientId, key_id: t.keyId, subject_ct: t.subjectCt, topic: t.topic, created_by: t.createdBy, created_at: new Date() })
+      .values({
+        id: t.id,
+        org_id: t.orgId,
+        kind: t.kind,
+        patient_id: t.patientId,
+        key_id: t.keyId,
+        subject_ct: t.subjectCt,
+        topic: t.topic,
+        created_by: t.createdBy,
+        created_at: new Date(),
+        ...(t.workflow
+          ? {
+              state: t.workflow.state,
+              state_changed_at: t.workflow.at,
+              department_id: t.workflow.departmentId,
+              queue_id: t.workflow.queueId,
+              assignee_id: t.workflow.assigneeId,
+              requested_provider_id: t.workflow.requestedProviderId,
+              covering_for_id: t.workflow.coveringForId,
+            }
+          : {}),
+        linked_thread_id: t.linkedThreadId ?? null,
+      })
       .execute();
     if (participantIds.length > 0) {
       await tx.insertInto('thread_participants').values(participantIds.map((u) => ({ thread_id: t.id, user_id: u, org_id: t.orgId }))).execute();
@@ -97,7 +133,8 @@ export class ThreadStore {
       SELECT i.ord, t.*,
              EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
                       WHERE pc.patient_id = t.patient_id AND cm.user_id = i.user_id) AS on_care_team,
-             EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = i.user_id) AS participant
+             EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = i.user_id) AS participant,
+             (SELECT u.archived_at FROM users u WHERE u.id = t.patient_id) AS patient_archived_at
         FROM unnest(${keys.map((_, n) => n)}::int[], ${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.id)}::uuid[],
                     ${keys.map((k) => k.userId)}::uuid[]) AS i(ord, org_id, thread_id, user_id)
         JOIN threads t ON t.id = i.thread_id AND t.org_id = i.org_id`.execute(this.db);
@@ -182,9 +219,28 @@ export class ThreadStore {
     return row !== undefined;
   }
 
-  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; internalThreads: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { micros: string; id: string }; limit: number }) {
+  /** Consults (internal threads) linked to a patient thread in which the user takes part. */
+  consultsOf(orgId: string, threadId: string, userId: string) {
+    return this.db
+      .selectFrom('threads as t')
+      .selectAll('t')
+      .where('t.org_id', '=', orgId)
+      .where('t.kind', '=', 'internal')
+      .where('t.linked_thread_id', '=', threadId)
+      .where((eb) => eb.exists(eb.selectFrom('thread_participants as tp').select('tp.thread_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId)))
+      .orderBy(sql`coalesce(t.last_message_at, t.created_at)`, 'desc')
+      .orderBy('t.id', 'desc')
+      .execute();
+  }
+
+  /**
+   * `seesInternal`: the caller sees internal messages (staff). A patient's unread count and activity time leave
+   * internal notes out, so a note neither raises the count nor moves the thread up in their list.
+   */
+  list(q: { orgId: string; scope: PatientScope; userId: string; isStaff: boolean; seesInternal: boolean; internalThreads: boolean; patientId?: string; kind?: 'patient' | 'internal'; after?: { micros: string; id: string }; limit: number }) {
+    const lastAt = q.seesInternal ? sql<Date>`t.last_message_at` : sql<Date>`t.patient_last_message_at`;
     // The cursor position in whole microseconds, PostgreSQL's own precision, so equal-millisecond rows are never skipped.
-    const activityMicros = sql<string>`(extract(epoch from coalesce(t.last_message_at, t.created_at)) * 1000000)::bigint`;
+    const activityMicros = sql<string>`(extract(epoch from coalesce(${lastAt}, t.created_at)) * 1000000)::bigint`;
     let query = this.db
       .selectFrom('threads as t')
       .selectAll('t')
@@ -196,6 +252,7 @@ export class ThreadStore {
           .whereRef('m.thread_id', '=', 't.id')
           .where('m.sender_id', '<>', q.userId)
           .where((w) => (q.isStaff ? sql<boolean>`true` : w('m.retracted_at', 'is', null)))
+          .where((w) => (q.seesInternal ? sql<boolean>`true` : w('m.visibility', '=', 'patient')))
           .where((w) =>
             w.not(
               w.exists(w.selectFrom('message_receipts as r').select('r.message_id').whereRef('r.message_id', '=', 'm.id').where('r.user_id', '=', q.userId).where('r.read_at', 'is not', null)),
@@ -208,6 +265,6 @@ export class ThreadStore {
     if (q.patientId) query = query.where('t.patient_id', '=', q.patientId);
     if (q.kind) query = query.where('t.kind', '=', q.kind);
     if (q.after) query = query.where(sql<boolean>`(${activityMicros}, t.id) < (${q.after.micros}::bigint, ${q.after.id}::uuid)`);
-    return query.orderBy(sql`coalesce(t.last_message_at, t.created_at)`, 'desc').orderBy('t.id', 'desc').limit(q.limit).execute();
+    return query.orderBy(sql`coalesce(${lastAt}, t.created_at)`, 'desc').orderBy('t.id', 'desc').limit(q.limit).execute();
   }
 }

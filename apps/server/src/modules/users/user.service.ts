@@ -90,6 +90,39 @@ export class UserService {
     return { id, password, generated };
   }
 
+  /**
+   * The organization's automatic sender (off-hours and crisis replies), created on first use: role 'system', no
+   * password (it cannot sign in), never listed or looked up as staff.
+   */
+  async systemSender(orgId: string): Promise<string> {
+    const found = await this.store.systemSender(this.db, orgId);
+    if (found) return found;
+    const id = randomUUID();
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        const keyId = await this.keyring.orgDataKeyId(orgId, 'organization', tx);
+        const seal = (field: Parameters<UserFieldCipher['seal']>[3], value: string) => this.cipher.seal(keyId, orgId, id, field, value, tx);
+        const email = `automatic-replies@${orgId}.haven.invalid`;
+        await this.store.insert(tx, {
+          id,
+          org_id: orgId,
+          role: 'system',
+          key_id: keyId,
+          email_bidx: await emailIndex(this.keyring, orgId, email, tx),
+          email_ct: await seal('email', email),
+          name_ct: await seal('name', 'Automatic reply'),
+          password_hash: null,
+        });
+      });
+    } catch (err) {
+      // Another request created it first.
+      const again = await this.store.systemSender(this.db, orgId);
+      if (again) return again;
+      throw err;
+    }
+    return id;
+  }
+
   async decryptIdentity(row: UserRecord) {
     const open = (field: Parameters<UserFieldCipher['open']>[3], v: Buffer | null) => this.cipher.open(row.key_id, row.org_id, row.id, field, v);
     return {
@@ -211,6 +244,12 @@ export class UserService {
 
   async byEmail(orgId: string, email: string) {
     return this.store.byEmail(orgId, await emailIndex(this.keyring, orgId, email));
+  }
+
+  /** Display names of these users (people of the organization only), decrypted. */
+  async names(orgId: string, ids: string[]): Promise<Map<string, string>> {
+    const rows = await this.store.byIds(orgId, [...new Set(ids)]);
+    return new Map(await Promise.all(rows.map(async (r) => [r.id, (await this.cipher.open(r.key_id, r.org_id, r.id, 'name', r.name_ct)) ?? ''] as const)));
   }
 
   byIds(orgId: string, ids: string[]) {

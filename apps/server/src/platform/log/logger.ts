@@ -9,6 +9,7 @@ export const REDACT_PATHS = [
   'password', '*.password', 'newPassword', 'currentPassword', 'token', '*.token', 'code', '*.code',
   'dateOfBirth', '*.dateOfBirth', 'mrn', '*.mrn', 'query', '*.query',
   'value', '*.value', 'values', '*.values', 'components', '*.components', 'resource', '*.resource', 'entry', '*.entry',
+  'text', '*.text',
   'smsPhone', '*.smsPhone', 'endpoint', '*.endpoint', 'keys', '*.keys', 'From', '*.From', 'Body', '*.Body',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
