@@ -122,13 +122,32 @@ export interface Member {
   totpSecret?: string;
 }
 
+/** Open around the clock, every day. */
+const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ start: '00:00', end: '24:00' }]])) as Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', { start: string; end: string }[]>;
+
+export interface OrganizationOptions {
+  /**
+   * 'always' (the default): the practice is open around the clock, so a test's messages get no off-hours reply and
+   * no business-hours SLA shift whatever the time of day the suite runs at. 'default': Haven's own calendar for a
+   * practice that set no hours (Mon–Fri 08:00–17:00 America/New_York), for tests about hours; they use a ManualClock.
+   */
+  hours?: 'always' | 'default';
+}
+
 /** Creates an organization with a first admin (as `haven init` does) and signs the admin in. */
-export async function createOrganization(server: TestServer, slug: string): Promise<{ orgId: string; admin: Member }> {
+export async function createOrganization(server: TestServer, slug: string, opts: OrganizationOptions = {}): Promise<{ orgId: string; admin: Member }> {
   const password = strongPassword();
   const email = `admin@${slug}.test`;
   const { orgId, id } = await server.db.transaction().execute(async (tx) => {
     const orgId = await server.services.orgs.create(tx, { slug, name: `Practice ${slug}` });
     const { id } = await server.services.users.createIdentity(tx, { orgId, role: 'admin', email, name: `Admin ${slug}`, password });
+    if ((opts.hours ?? 'always') === 'always') {
+      // Set as the admin's first act would be (without its audit event and live event, which tests count).
+      await tx
+        .insertInto('business_hours')
+        .values({ org_id: orgId, department_id: null, time_zone: 'UTC', weekly_hours: JSON.stringify(ALWAYS_OPEN), updated_by: id, updated_at: new Date() })
+        .execute();
+    }
     return { orgId, id };
   });
   const client = server.client();
@@ -158,8 +177,8 @@ export async function addPatient(server: TestServer, org: string, admin: HavenCl
 }
 
 /** A small practice: two care teams, staff on each, a patient on each, compliance. */
-export async function createPractice(server: TestServer, slug: string) {
-  const { orgId, admin } = await createOrganization(server, slug);
+export async function createPractice(server: TestServer, slug: string, opts: OrganizationOptions = {}) {
+  const { orgId, admin } = await createOrganization(server, slug, opts);
   const dept = await admin.client.call('departments.create', { body: { name: 'Family Medicine' } });
   const provider = await addStaff(server, slug, admin.client, 'provider', `Dr A ${slug}`, dept.id);
   const nurse = await addStaff(server, slug, admin.client, 'staff', `Nurse A ${slug}`, dept.id);

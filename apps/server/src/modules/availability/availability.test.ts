@@ -10,7 +10,7 @@ let other: Practice;
 
 before(async () => {
   server = await startTestServer();
-  [p, other] = await Promise.all([createPractice(server, 'avail'), createPractice(server, 'avail2')]);
+  [p, other] = await Promise.all([createPractice(server, 'avail', { hours: 'default' }), createPractice(server, 'avail2', { hours: 'default' })]);
 });
 after(() => server.stop());
 

@@ -13,7 +13,7 @@ let p: Practice;
 
 before(async () => {
   server = await startTestServer({ slaSweepSeconds: 3600 }, { clock });
-  p = await createPractice(server, 'safe');
+  p = await createPractice(server, 'safe', { hours: 'default' });
 });
 after(() => server.stop());
 

@@ -12,7 +12,7 @@ let p: Practice;
 
 before(async () => {
   server = await startTestServer({ slaSweepSeconds: 3600 }, { clock });
-  p = await createPractice(server, 'wf');
+  p = await createPractice(server, 'wf', { hours: 'default' });
 });
 after(() => server.stop());
 
@@ -143,7 +143,7 @@ describe('escalation to a provider', () => {
 describe('inbox views and counts', () => {
   test('mine, unassigned, care teams, department, urgent, awaiting patient, closed, sorted by due time', async () => {
     const server2 = server;
-    const q = await createPractice(server2, 'inbox');
+    const q = await createPractice(server2, 'inbox', { hours: 'default' });
     const a = await ask(q.patientA, 'First');
     clock.advance(1000);
     const b = await ask(q.patientA, 'Second');
@@ -199,7 +199,7 @@ describe('inbox views and counts', () => {
 
 describe('routing and automatic assignment', () => {
   test('a billing question goes to the billing queue and its staff', async () => {
-    const q = await createPractice(server, 'route');
+    const q = await createPractice(server, 'route', { hours: 'default' });
     const billing = await addStaff(server, 'route', q.admin.client, 'staff', 'Billing Bea');
     const queue = await q.admin.client.call('queues.create', { body: { name: 'Billing', assignment: 'round_robin', memberIds: [billing.id] } });
     await q.admin.client.call('routing.rules.replace', { body: { rules: [{ topic: 'billing', queueId: queue.id }] } });
@@ -220,7 +220,7 @@ describe('routing and automatic assignment', () => {
   });
 
   test('round robin is fair over 100 threads; least loaded evens out', async () => {
-    const q = await createPractice(server, 'rr');
+    const q = await createPractice(server, 'rr', { hours: 'default' });
     const members: Member[] = [];
     for (const n of ['One', 'Two', 'Three', 'Four']) members.push(await addStaff(server, 'rr', q.admin.client, 'staff', `RR ${n}`));
     for (const m of members) await q.admin.client.call('careTeams.members.add', { params: { id: q.teamA.id }, body: { userId: m.id } });
@@ -247,7 +247,7 @@ describe('routing and automatic assignment', () => {
   });
 
   test('a provider who takes direct messages gets them; otherwise the thread goes through staff', async () => {
-    const q = await createPractice(server, 'direct');
+    const q = await createPractice(server, 'direct', { hours: 'default' });
     const t1 = await ask(q.patientA, 'For Dr A only', 'clinical_question', { providerId: q.provider.id });
     assert.equal((await get(q.nurse.client, t1.id)).workflow?.assigneeId, null, 'Dr A does not take direct messages yet');
     await q.provider.client.call('workflow.directMessages', { body: { acceptsDirectMessages: true } });
@@ -261,7 +261,7 @@ describe('routing and automatic assignment', () => {
 
 describe('SLA: reminder before the due time, escalation after it (job queue, controllable clock)', () => {
   test('an unanswered refill request is reminded, then escalates to the queue coverage and is flagged overdue', async () => {
-    const q = await createPractice(server, 'sla');
+    const q = await createPractice(server, 'sla', { hours: 'default' });
     const cover = await addStaff(server, 'sla', q.admin.client, 'staff', 'Cover Carla');
     await q.admin.client.call('careTeams.members.add', { params: { id: q.teamA.id }, body: { userId: cover.id } });
     const queue = await q.admin.client.call('queues.create', { body: { name: 'Refills', assignment: 'round_robin', memberIds: [q.nurse.id], escalateToId: cover.id } });
@@ -342,7 +342,7 @@ describe('expectations for the composer', () => {
 
 describe('analytics', () => {
   test('first-response and resolution times per staff and topic, SLA adherence, CSV export; admins only', async () => {
-    const q = await createPractice(server, 'stats');
+    const q = await createPractice(server, 'stats', { hours: 'default' });
     const t0 = clock.now();
     try {
       const billing = await ask(q.patientA, 'Charged twice', 'billing');
