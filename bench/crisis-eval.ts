@@ -40,7 +40,8 @@ const SETS = [
   { name: 'en', language: 'en', what: 'English dev set (the lexicon was tuned on it)' },
   { name: 'en.heldout', language: 'en', what: 'English held-out 1 (written before the lexicon; its misses informed general changes)' },
   { name: 'en.heldout2', language: 'en', what: 'English held-out 2 (written after held-out 1\'s first run; its misses informed general changes)' },
-  { name: 'en.heldout3', language: 'en', what: 'English held-out 3 (written after all lexicon work; never tuned to)' },
+  { name: 'en.heldout3', language: 'en', what: 'English held-out 3 (written after en-2026.11.1 and evaluated blind once; its misses informed en-2026.12.1)' },
+  { name: 'en.heldout4', language: 'en', what: 'English held-out 4 (200 messages written blind by someone who never saw the lexicon or the other sets, after en-2026.12.1)' },
   { name: 'es', language: 'es', what: 'Spanish set (the Spanish lexicon was tuned on it)' },
 ] as const;
 

