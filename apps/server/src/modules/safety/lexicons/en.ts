@@ -15,7 +15,7 @@ const SELF = '(myself|my self)';
 /** Third persons, for reports about someone else ("my son wants to kill himself"). */
 const THEMSELF = '(himself|herself|themselves|themself)';
 const PILLS =
-  '(pills|pill|meds|medication|medications|medicine|medicines|tablets|tablet|capsules|tylenol|advil|ibuprofen|acetaminophen|paracetamol|aspirin|xanax|oxy*|percocet*|vicodin|benzo*|valium|ambien|klonopin|ativan|seroquel|trazodone|lithium|fentanyl|opioid*|painkillers|antidepressants|sleeping pills|pain pills|pain meds|prescription|prescriptions|insulin|lorazepam|diazepam|alprazolam|clonazepam|hydrocodone|morphine|tramadol|methadone|codeine|gabapentin|quetiapine|amitriptyline|zolpidem|benadryl|nyquil|melatonin|gummies|vitamins|edibles|heroin|drugs)';
+  '(pills|pill|meds|medication|medications|medicine|medicines|tablets|tablet|capsules|tylenol|advil|ibuprofen|acetaminophen|paracetamol|aspirin|xanax|oxy*|percocet*|vicodin|benzo*|valium|ambien|klonopin|ativan|seroquel|trazodone|lithium|fentanyl|opioid*|painkillers|antidepress*|sleeping pills|pain pills|pain meds|prescription|prescriptions|insulin|lorazepam|diazepam|alprazolam|clonazepam|hydrocodone|morphine|tramadol|methadone|codeine|gabapentin|quetiapine|amitriptyline|zolpidem|benadryl|nyquil|melatonin|gummies|vitamins|edibles|heroin|drugs)';
 /** People who may hurt a patient: subjects of abuse phrases. */
 const PERSON =
   '(he|she|they|husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|ex|dad|father|mom|mother|stepdad|stepfather|stepmom|stepmother|brother|sister|son|daughter|caregiver|carer|uncle|aunt|grandpa|grandfather|grandma|grandmother|cousin|roommate|landlord|boss|pimp|someone|somebody|guy|man)';
@@ -24,7 +24,7 @@ const SUDDEN = '(suddenly|sudden|out of nowhere|all of a sudden)';
 const ALCOHOL = '(alcohol|booze|vodka|wine|beer|beers|whiskey|whisky|liquor|tequila|rum|gin|shots|a bottle)';
 
 export const en: CrisisLexicon = {
-  version: 'en-2026.12.1',
+  version: 'en-2026.12.2',
   language: 'en',
   categories: {
     suicidal_ideation: [
@@ -110,9 +110,14 @@ export const en: CrisisLexicon = {
       { id: 'si.use_means', phrase: '(gun|rope|noose|pistol|pills|razor|knife) [0-6] (use|using) (it|them) (on myself|tonight|soon)?' },
       { id: 'si.take_all_meds', phrase: `(going to|plan to|planning to|planned to|want to|about to|ready to|decided to) (take|swallow|down) (all|every|the whole|the rest of|all of) [0-3] ${PILLS}` },
       { id: 'si.pretend_want_live', phrase: '(pretending|pretend|act like|acting like|faking) (i|that i) (want|wanted) to (be here|live|be alive|exist|keep going|go on)' },
+      // en-2026.12.2: general forms behind held-out 4's misses
+      { id: 'si.goodbye_letters', phrase: '(wrote|writing|written|write|left|leaving) [0-4] (letters|letter|notes|note|messages|cards) [0-4] (goodbye|saying goodbye|to say goodbye|saying my goodbyes)' },
+      { id: 'si.wont_need', phrase: '(will not|not going to|do not|no longer) need (them|it|this|these|anything|my things|my stuff|any of it|any of this|my car|my clothes) (after|anymore|any more|where i am going|much longer|when i am gone)' },
+      { id: 'si.ways_to', phrase: '(thinking|thought|think|looking|looked|researching|researched|figuring out|figured out) (of|about|at|up|out)? (ways|a way|how|methods|the best way) to (do it|make it happen|go through with it|end it|not be here|leave this world|be gone)' },
+      { id: 'si.place_thinking', phrase: '(bridge|roof|rooftop|ledge|balcony|cliff|tracks|platform|overpass|edge) [0-6] (thinking about|thought about|think about|wanted to|tempted to|urge to|ready to) (jumping|jump|stepping off|falling|letting go)' },
     ],
     self_harm: [
-      { id: 'sh.carve', phrase: '(carve|carved|carving|etch|etched|etching|scratched) [0-3] (into|in|on) my (skin|arm|arms|wrist|wrists|leg|legs|thigh|thighs|body|stomach)' },
+      { id: 'sh.carve', phrase: '(carve|carved|carving|etch|etched|etching|scratched) [0-3] (into|in|on) (my|his|her|their) (skin|arm|arms|wrist|wrists|leg|legs|thigh|thighs|body|stomach)' },
       { id: 'sh.self_harm', phrase: 'self (harm*|injur*|mutilat*|hurt*|destruct*|inflicted)' },
       { id: 'sh.cut_self', phrase: '(cut|cuts|cutting|slice|slicing|sliced|slash|slashed|slashing|carve|carved|carving|stab|stabbed|stabbing) (myself|my self|my arm|my arms|my wrist|my wrists|my leg|my legs|my thigh|my thighs|my skin|my stomach|my body|my hips|my belly|my forearm|my forearms)' },
       { id: 'sh.harm_self', phrase: `(hurt|hurts|hurting|harm|harms|harmed|harming|injure|injured|injuring|punish|punished|punishing|burn|burned|burnt|burning|hit|hitting|punch|punched|punching|starve|starved|starving|bruise|bruised|bruising) ${SELF}` },
@@ -139,6 +144,10 @@ export const en: CrisisLexicon = {
       { id: 'sh.themself_more', phrase: `(hurt|hurts|hurting|hit|hits|hitting|punch|punches|punching|bite|bites|biting|scratch|scratches|scratching|slap|slaps|slapping|bang|bangs|banging|pinch|pinches|pinching|headbutting) ${THEMSELF}` },
       { id: 'sh.hit_head', phrase: '(hitting|hits|punching|punches|banging|bangs|slapping|slaps) (himself|herself|themselves|myself|his head|her head|my head|their head|his face|her face|my face) [0-3] (when|whenever|if|until|over and over|again|so hard|hard)' },
       { id: 'sh.deserve_hurt', phrase: '(deserve|deserved|deserves) (to be hurt|to hurt|to be punished|to suffer|to bleed|to feel pain|the pain|pain|to be in pain)' },
+      { id: 'sh.did_to_self', phrase: '(what|things|something|the things) (i|he|she|they) (did|does|do|have done|has done|had done) to (myself|himself|herself|themselves)' },
+      { id: 'sh.cut_into', phrase: '(cut|cuts|cutting|sliced|slice|slicing|slashed|slash|slashing|carved|carving|stabbed|stabbing|gouged) (into|open|up|at) (my|his|her|their) (arm|arms|wrist|wrists|leg|legs|thigh|thighs|skin|stomach|forearm|forearms|hips|belly|body|chest|face)' },
+      { id: 'sh.hot_object', phrase: '(pressed|press|presses|pressing|held|hold|holding|put|putting|touched) [0-3] (hot|burning|lit|heated) [0-2] (iron|lighter|cigarette|cigarettes|pan|knife|metal|spoon|match|matches|curling iron|straightener) [0-3] (against|on|to|into|onto) (my|his|her|their) (arm|arms|skin|wrist|wrists|leg|legs|thigh|thighs|hand|hands|stomach)' },
+      { id: 'sh.on_purpose_before', phrase: '(deliberately|intentionally|purposely|purposefully) (cut|cuts|burned|burnt|burn|burning|hurt|scratched|bruised|injured|harmed|starved|punched|hit|banged|pressed|sliced|stabbed|carved|broke)' },
     ],
     chest_pain: [
       { id: 'cp.chest_pain', phrase: 'chest [0-2] (pain|pains|painful|hurts|hurting|hurt|ache|aches|aching|achy|pressure|tightness|tight|tightening|discomfort|heaviness|heavy|burning|squeezing|squeezed|crushing|crushed|sore|stabbing|sharp|throbbing|caving|on fire|exploding|killing me)' },
@@ -176,7 +185,7 @@ export const en: CrisisLexicon = {
       { id: 'st.one_side_weak', phrase: '(numb|numbness|weak|weakness|tingling|tingly|paralyzed|paralysed|heavy|dead) (on|down|in) (one side|the left side|the right side|my left side|my right side|his left side|his right side|her left side|her right side|half of)' },
       { id: 'st.sudden_numb', phrase: `${SUDDEN} [0-3] (numb|numbness|weak|weakness|paralyzed|paralysed|tingling|can not move|can not feel)` },
       { id: 'st.slurred', phrase: '(slurred|slurring|slurs) (speech|words|my words|his words|her words|talking)?' },
-      { id: 'st.speech', phrase: '(speech|words|talking|speaking|voice|sentences) [0-3] (slurred|garbled|jumbled|mixed up|scrambled|nonsense|gibberish|coming out wrong|come out wrong|not making sense|does not make sense)' },
+      { id: 'st.speech', phrase: '(speech|words|talking|speaking|voice|sentences) [0-3] (slurred|garbled|mumbled|mumbling|jumbled|mixed up|scrambled|nonsense|gibberish|coming out wrong|come out wrong|not making sense|does not make sense)' },
       { id: 'st.speech_strange', phrase: '(speech|talking|speaking) (is|was|sounds|sounded|seems|seemed) (weird|strange|off|funny|wrong|different|thick)' },
       { id: 'st.cant_speak', phrase: '(can not|could not|unable to|struggling to|trouble|difficulty|hard to) (get the words out|get my words out|get words out|get any words out|get his words out|get her words out|find my words|find her words|find his words|find their words|say words|form words|form sentences|understand people|understand anyone|understand what people)' },
       { id: 'st.sudden_cant', phrase: `${SUDDEN} [0-2] (can not|could not|unable to|is unable to) (speak|talk|understand|see|walk|move|feel|find|read|write|remember|recognize)` },
@@ -189,11 +198,11 @@ export const en: CrisisLexicon = {
       { id: 'st.double_vision', phrase: '(double vision|seeing double|see double)' },
       { id: 'st.curtain', phrase: 'curtain (over|across|came down|coming down|falling over|over my eye)' },
       { id: 'st.thunderclap_word', phrase: '(thunderclap|thunder clap)' },
-      { id: 'st.headache_sudden', phrase: `headache [0-4] ${SUDDEN}` },
+      { id: 'st.headache_sudden', phrase: `headache [0-6] ${SUDDEN}` },
       { id: 'st.worst_headache', phrase: '(worst|worse) headache (of|in) (my|his|her|their) (life|lives|entire life)' },
       { id: 'st.thunderclap', phrase: '(sudden|suddenly|thunderclap|explosive|out of nowhere) [0-2] (severe|terrible|horrible|worst|excruciating|blinding|splitting|massive|huge|bad)? headache' },
       { id: 'st.balance', phrase: `${SUDDEN} [0-4] (dizzy|dizziness|lost my balance|lost his balance|lost her balance|lost balance|can not walk|can not stand|falling over|unsteady|off balance|room spinning|stumbling)` },
-      { id: 'st.fall_to_side', phrase: '(falling|fall|falls|leaning|leans|lean|tipping|tips|veering|drifting) (to|over to|toward|towards) (one|the left|the right|the) side' },
+      { id: 'st.fall_to_side', phrase: '(falling|fall|falls|leaning|leans|lean|tipping|tips|veering|drifting|slumped|slumping|slumps|sagging|listing) (to|over to|toward|towards) (one|the left|the right|the) side' },
       { id: 'st.cant_walk_straight', phrase: '(can not|could not|unable to) walk (straight|in a straight line)' },
       { id: 'st.confusion', phrase: `${SUDDEN} [0-3] (confused|confusion|disoriented|does not know where|does not recognize|not making sense)` },
       { id: 'st.confusion2', phrase: `(confused|disoriented) ${SUDDEN}` },
@@ -202,6 +211,11 @@ export const en: CrisisLexicon = {
       { id: 'st.weak_sudden_after', phrase: `(numb|numbness|weak|weakness|limp|paralyzed|paralysed|tingling|heavy|dead|gave out|gave way|went floppy) [0-3] ${SUDDEN}` },
       { id: 'st.dropped_weak', phrase: '(dropped|dropping|drop|drops|keeps dropping|kept dropping) [0-5] (because|since|as|when) [0-3] (hand|arm|fingers|grip) [0-2] (went|gone|go|goes|got|is|was|felt|feels)? (weak|numb|limp|dead|gave out|useless|would not|could not)' },
       { id: 'st.half_body', phrase: 'half (my|his|her|their|the) (body|face|mouth|tongue)' },
+      { id: 'st.arm_drift', phrase: '(arm|arms|left one|right one|one arm|one hand) [0-2] (drifts|drifting|drifted|sags|sagging|sagged|drops down|dropping down|dropped down|falls down|fell down|keeps falling|keeps dropping|sinks|sinking)' },
+      { id: 'st.sudden_limb', phrase: `${SUDDEN} [0-3] (hand|arm|leg|side|face|fingers|foot) [0-2] (stopped working|quit working|gave out|went dead|went limp|went numb|would not move|will not move|went weak|stopped moving)` },
+      { id: 'st.cant_recall_words', phrase: '(can not|could not|unable to|struggling to|trouble|hard to) (remember|think of|recall|come up with) (simple|basic|easy|common|normal|everyday|any|the)? (words|names of things)' },
+      { id: 'st.no_sense_talking', phrase: '(not making sense|making no sense|does not make sense|talking nonsense|nonsense) (when|as|if|whenever) (he|she|they|i|my|mom|dad) [0-1] (talks|speaks|talk|speak|tries|talking|speaking)' },
+      { id: 'st.worst_headache_ever', phrase: '(worst|worse) headache (i|he|she|they) (have|has|had|ever|have ever|has ever|had ever) (had|felt|experienced|ever had)' },
     ],
     overdose: [
       { id: 'od.overdose', phrase: 'overdos*' },
@@ -232,6 +246,15 @@ export const en: CrisisLexicon = {
       { id: 'od.child_swallowed', phrase: `(son|daughter|child|kid|kids|toddler|baby|grandson|granddaughter|grandchild|grandkids|nephew|niece|little one|dog|puppy) [0-3] (swallowed|ate|eaten|chewed|got into|gotten into|getting into|found and ate|found and swallowed) [0-5] ${PILLS}` },
       { id: 'od.took_every', phrase: `(took|taken|swallowed|downed|popped|ate) [0-1] (every|each) (single|last)? ${PILLS}` },
       { id: 'od.third_sedated', phrase: '(he|she|they|son|daughter|husband|wife|boyfriend|girlfriend|friend|mom|dad|partner|brother|sister|roommate|grandma|grandpa) [0-2] (can not|could not|will not) (stay awake|keep his eyes open|keep her eyes open|keep their eyes open)' },
+      // en-2026.12.2
+      { id: 'od.double_dose', phrase: '(took|taken|gave|given|injected|used|put on|accidentally took) [0-4] (double|twice|three times|triple|two doses|extra|an extra|another|a second) [0-4] (dose|doses|pills|pill|insulin|units|meds|medication|tablets|patch|patches|pain pills|shot)' },
+      { id: 'od.pills_twice', phrase: `(took|taken|gave|given|injected) [0-5] ${PILLS} [0-2] (twice|three times|again by mistake|by mistake|two times|double)` },
+      { id: 'od.drowsy_after', phrase: `${PILLS} [0-6] (can not|can barely|could not|barely) (stay awake|keep my eyes open|keep his eyes open|keep her eyes open|breathe)` },
+      { id: 'od.slow_breathing', phrase: '(breathing|breaths|breath) (is|feels|felt|seems|seemed|was|are|were|getting|got|has gotten) (really|very|so|kind of)? (slow|shallow|slowed|slowing)' },
+      { id: 'od.rest_of_bottle', phrase: '(took|swallowed|downed|popped|ate) [0-4] (left in|remaining in|rest of|what was left in|what was in) (the|my|his|her)? (bottle|pack|box|container|packet)' },
+      { id: 'od.empty_bottle', phrase: '(empty|emptied) (pill)? (bottle|bottles|packets|blister pack|blister packs) (of|next to|beside|near|by)' },
+      { id: 'od.found_passed_out', phrase: '(found|find|came home to) (him|her|them|my|his|her) [0-2] (passed out|unconscious|collapsed|unresponsive|not breathing|turning blue|blue)' },
+      { id: 'od.drank_took_pills', phrase: `(drank|been drinking|was drinking|drunk|drinking) [0-4] (and|n|then|plus|also) (took|taken|popped|swallowed) [0-3] ${PILLS}` },
     ],
     abuse: [
       { id: 'ab.strong_verbs', phrase: '(beat|beats|beating|beaten|punched|punches|punching|slapped|slaps|slapping|choked|chokes|choking|strangled|strangles|strangling|smacked|smacks|raped|rapes|raping|molested|molests|molesting|abused|abuses|abusing|assaulted|assaults|whipped|whips|stabbed|stabs) (me|us|my kids|my children|my son|my daughter|my baby|my mom|my mother|my dad|my father)' },
@@ -255,6 +278,16 @@ export const en: CrisisLexicon = {
       { id: 'ab.bruises_from', phrase: '(bruises|bruise|marks|black eye|welts) [0-4] (from him|from her|from them|from my husband|from my wife|from my partner|from my boyfriend|from my girlfriend|from my dad|from my mom|from my ex|where he|where she|where they)' },
       { id: 'ab.threatens_kids', phrase: '(threatens|threatened|threatening) to (take|kidnap|hurt) (the|my|our) (kids|children|son|daughter|baby)' },
       { id: 'ab.hurting_me', phrase: '(someone|somebody|people|a man|a guy) (is|are|keeps|has been) (hurting|abusing|touching|following|stalking) me' },
+      // en-2026.12.2
+      { id: 'ab.money_other', phrase: `${PERSON} [0-2] (taking|took|takes|stealing|stole|steals|controls|controlling|spending|spent|cashing) (his|her|their|all his|all her|all their|my moms|my dads) (money|pension|checks|check|social security|benefits|savings|cards|bank card)` },
+      { id: 'ab.unexplained_bruises', phrase: '(bruises|bruising|marks|injuries|burns|welts) [0-6] (will not explain|would not explain|can not explain|no explanation|nobody will explain|refuses to explain|refused to explain)' },
+      { id: 'ab.unexplained_bruises2', phrase: 'unexplained (bruises|bruising|marks|injuries|burns|welts)' },
+      { id: 'ab.controls_meds', phrase: `${PERSON} [0-2] (controls|control|controlling|hides|hid|hiding|takes away|took away|withholds|withholding|withheld) (all)? (my|his|her) (meds|medication|medications|medicine|pills|insulin|inhaler|birth control|prescriptions)` },
+      { id: 'ab.beats_family', phrase: '(beat|beats|beating|beaten|punched|punches|punching|slapped|slaps|choked|chokes|strangled|smacked|smacks|whipped|whips|kicked|kicks|hits|hitting) (my|our) (little|baby|younger|older|big)? (brother|sister|brothers|sisters|grandma|grandpa|grandmother|grandfather|mom|mother|dad|father|kids|children|son|daughter|baby|wife|husband)' },
+      { id: 'ab.with_object', phrase: '(hit|hits|hitting|beat|beats|beating|whip|whips|whipped|spank|spanks|spanked|hurts|hurt) [0-4] (with a|with his|with her|with the) (belt|cord|extension cord|stick|bat|hanger|wire hanger|paddle|switch|fist|fists|bottle)' },
+      { id: 'ab.hits_me_when', phrase: '(hits|hit|slaps|slapped|kicks|kicked|chokes|choked|shoves|shoved|pushes|pushed|grabs|grabbed|punches|punched) me (if|when|whenever|every time|again|in front of|so hard|until|anytime)' },
+      { id: 'ab.carer_hits', phrase: '(staff|aide|aides|nurse|nurses|caregiver|caregivers|carer|carers|attendant|stepdad|stepfather|stepmom|stepmother|babysitter|nanny|one of them|one of the staff|one of the aides) [0-2] (slapped|slaps|hit|hits|pushed|shoved|kicked|punched|pinched|grabbed|hitting|abusing|abused|hurting|hurt|yells at|yelling at|screams at) (her|him|them|my mom|my dad|my mother|my father|my grandma|my grandpa|my son|my daughter|my brother|my sister)' },
+      { id: 'ab.neglect', phrase: '(leave|leaves|left|leaving) (her|him|them|my mom|my dad|my mother|my father|my grandma|my grandpa) (in|lying in|sitting in) (soiled|dirty|wet|her own|his own|their own) [0-1] (sheets|diapers|urine|feces|poop|clothes|bed|waste)' },
     ],
   },
   exceptions: [
@@ -304,6 +337,7 @@ export const en: CrisisLexicon = {
     { id: 'x.heart_attack_history', phrase: '(died|died of|died from|passed from|passed away from|lost him to|lost her to|lost them to|lost my dad to|lost my mom to) (a)? heart attack' },
     { id: 'x.took_every_routine', phrase: '(took|taken|take) (every|each) (pill|dose|tablet|capsule) (as prescribed|on time|like you said|like prescribed|you prescribed|exactly|this week|this month)' },
     { id: 'x.dye_hair', phrase: '(die|dyed|died|dying) (my|her|his|their|the|our) (hair|roots|beard|eyebrows|clothes|shirt|eggs)' },
+    { id: 'x.boss_kill_me', phrase: '(boss|teacher|coach|manager|supervisor|professor|editor|trainer) (will|would|is going to|going to) (kill|murder) (me|us)' },
     { id: 'x.heart_crushed_love', phrase: '(heart|heartbroken) [0-4] (breakup|broke up|left me|dumped|divorce|lost|loss|grief|grieving|passed away)' },
   ],
   negation: {
@@ -555,6 +589,11 @@ export const en: CrisisLexicon = {
     liv: 'live',
     hrt: 'hurt',
     cutted: 'cut',
+    burnin: 'burning',
+    hurtin: 'hurting',
+    cigarets: 'cigarettes',
+    awak: 'awake',
+    hom: 'home',
     kil: 'kill',
     dye: 'die',
     beet: 'beat',
