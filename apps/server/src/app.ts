@@ -462,6 +462,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     sessionCheckMs: config.eventSessionCheckMs,
     framesPerSecond: config.eventSocketFramesPerSecond,
   });
+  hub.useInboxCounts({ counts: (actor) => services.inbox.counts({ actor, address: null, requestId: crypto.randomUUID() }) });
   const allowedOrigins = new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins.map((o) => new URL(o).origin)]);
   registerEventSocket(app, { hub, events: services.events, cookies, allowedOrigins });
   // Side effects of committed events leave from the relay (after commit, at least once): notifications.

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from './common.js';
 import { Message, MessageCreate, ThreadKind } from './messaging.js';
-import { ThreadWorkflow } from './workflow.js';
+import { InboxCounts, ThreadWorkflow } from './workflow.js';
 import { AvailabilityChange } from './availability.js';
 
 /**
@@ -91,6 +91,11 @@ export const ServerFrame = Type.Union([
   Type.Object({ type: Type.Literal('ready'), cursor: StreamCursor }),
   Type.Object({ type: Type.Literal('typing'), threadId: Uuid, userId: Uuid, typing: Type.Boolean() }),
   Type.Object({ type: Type.Literal('presence'), userId: Uuid, status: PresenceStatus }),
+  /**
+   * Providers and staff: every inbox view's count (as `inbox.counts` answers), when the socket is ready and again after
+   * changes to their inbox, at most every 2 s. State, not an event: not in the stream, not replayed.
+   */
+  Type.Object({ type: Type.Literal('inbox.counts'), counts: InboxCounts }),
   Type.Object({ type: Type.Literal('sent'), ref: Type.String(), message: Message, replayed: Type.Boolean() }),
   Type.Object({ type: Type.Literal('ok'), ref: Type.String() }),
   Type.Object({ type: Type.Literal('pong'), ref: Type.Optional(Type.String()) }),

@@ -7,9 +7,10 @@ import { SUBJECTS, type Bus } from '../../platform/bus/bus.js';
 import type { RequestContext } from '../../platform/http/context.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { MessageService } from '../messages/message.service.js';
-import { isStaffRole, seesInternalMessages } from '../policy/policy.js';
+import { isClinical, isStaffRole, seesInternalMessages } from '../policy/policy.js';
 import type { ThreadService } from '../threads/thread.service.js';
 import { EventConnection } from './event.connection.js';
+import { INBOX_COUNT_EVENTS, InboxCountsPusher, type InboxCountsSource } from './inbox-counts.pusher.js';
 import type { RelayBatch } from './event.relay.js';
 import type { EventService, PreparedEvent, Subscriber } from './event.service.js';
 
@@ -57,6 +58,8 @@ export class EventHub {
   /** What this node last wrote to the presence table, per user (true: connected here). */
   private readonly presenceKnown = new Map<string, boolean>();
   private readonly presenceQueue = new Map<string, Promise<void>>();
+  /** Live inbox counters for the providers and staff connected here (see useInboxCounts). */
+  private inboxCounts: InboxCountsPusher | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -67,8 +70,22 @@ export class EventHub {
     private readonly opts: HubOptions,
   ) {}
 
+  /** Pushes `inbox.counts` frames to connected providers and staff (call before start). */
+  useInboxCounts(source: InboxCountsSource, opts = { tickMs: 250, minIntervalMs: 2_000 }): void {
+    this.inboxCounts = new InboxCountsPusher(
+      source,
+      (userId) => [...(this.byUser.get(userId) ?? [])].find((c) => !c.closed)?.sub,
+      (userId, frame) => {
+        for (const conn of this.byUser.get(userId) ?? []) if (!conn.closed && !conn.replaying) conn.send(frame);
+      },
+      this.logger,
+      opts,
+    );
+  }
+
   async start(): Promise<void> {
     await this.events.heartbeat(this.nodeId);
+    this.inboxCounts?.start();
     this.unsubscribe.push(this.bus.subscribe(SUBJECTS.events, (payload) => this.enqueue(() => this.onBatch(JSON.parse(payload) as RelayBatch))));
     this.unsubscribe.push(this.bus.subscribe(SUBJECTS.ephemeral, (payload) => this.onEphemeral(JSON.parse(payload) as Ephemeral)));
     this.bus.onResync(() => this.enqueue(() => this.resyncAll()));
@@ -90,6 +107,7 @@ export class EventHub {
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unsubscribe) u();
     for (const conn of this.connections()) conn.close(CloseCodes.goingAway, 'server shutting down; reconnect with your cursor');
+    await this.inboxCounts?.stop();
     await this.chain;
     await this.events.dropNode(this.nodeId).catch(() => undefined);
   }
@@ -144,6 +162,7 @@ export class EventHub {
       else await this.replay(conn, from);
       conn.send({ type: 'ready', cursor: conn.cursor.toString() });
       conn.endReplay();
+      if (isClinical(sub.role)) this.inboxCounts?.touch([sub.userId]);
       await this.syncPresence(sub);
       if (isStaffRole(sub.role)) {
         for (const userId of await this.events.connectedStaff(sub.orgId)) {
@@ -173,7 +192,10 @@ export class EventHub {
     const set = this.byUser.get(conn.sub.userId);
     if (!set) return;
     set.delete(conn);
-    if (set.size === 0) this.byUser.delete(conn.sub.userId);
+    if (set.size === 0) {
+      this.byUser.delete(conn.sub.userId);
+      this.inboxCounts?.forget(conn.sub.userId);
+    }
     await this.syncPresence(conn.sub);
   }
 
@@ -219,6 +241,12 @@ export class EventHub {
     if (local.length === 0) return;
     const prepared = await this.events.prepare(local);
     for (const ev of prepared) this.offer(ev);
+    if (this.inboxCounts) {
+      for (const ev of local) {
+        if (!INBOX_COUNT_EVENTS.has(ev.kind)) continue;
+        this.inboxCounts.touch(ev.audience.filter((u) => [...(this.byUser.get(u) ?? [])].some((c) => isClinical(c.sub.role))));
+      }
+    }
   }
 
   private offer(ev: PreparedEvent): void {

@@ -416,3 +416,38 @@ describe('hostile input', () => {
     }
   });
 });
+
+describe('inbox counters', () => {
+  const countFrames = (l: Awaited<ReturnType<typeof listen>>) => l.frames.flatMap((f) => (f.type === 'inbox.counts' ? [f.counts] : []));
+
+  test('providers and staff get their counts when the socket is ready, and fresh counts after their inbox changes; patients never', async () => {
+    const nurse = await listen(p.nurse.client);
+    const outsider = await listen(p.otherProvider.client);
+    const patient = await listen(p.patientA.client);
+    try {
+      const first = await nurse.waitFor((f) => f.type === 'inbox.counts');
+      assert.deepEqual(first.type === 'inbox.counts' && first.counts, await p.nurse.client.call('inbox.counts'));
+      await outsider.waitFor((f) => f.type === 'inbox.counts');
+      const before = await p.nurse.client.call('inbox.counts');
+
+      // A new thread with a patient message: the nurse's care-team view grows, and the frame says so.
+      const t = await p.patientA.client.call('threads.create', { body: { subject: 'Counting', topic: 'other' } });
+      await send(p.patientA, 'A new question', t.id);
+      const after = await p.nurse.client.call('inbox.counts');
+      assert.equal(after.care_teams, before.care_teams + 1);
+      await nurse.waitFor((f) => f.type === 'inbox.counts' && f.counts.care_teams === after.care_teams, 10_000);
+
+      // A burst of changes is coalesced: fewer frames than messages.
+      const framesBefore = countFrames(nurse).length;
+      for (let i = 0; i < 10; i++) await send(p.patientA, `burst ${i}`, t.id);
+      await sleep(2_500);
+      assert.ok(countFrames(nurse).length - framesBefore < 10, `${countFrames(nurse).length - framesBefore} frames for 10 messages`);
+
+      // The provider of another care team does not see the thread: no fresh counts for it; the patient gets none at all.
+      assert.equal(countFrames(outsider).length, 1);
+      assert.equal(countFrames(patient).length, 0);
+    } finally {
+      for (const l of [nurse, outsider, patient]) l.stream.close();
+    }
+  });
+});
