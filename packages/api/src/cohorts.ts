@@ -106,8 +106,9 @@ export const BroadcastSelector = Type.Object(
 export type BroadcastSelector = Static<typeof BroadcastSelector>;
 
 /**
- * A broadcast to write. `subject` and `body` may use `{patient.firstName}`, `{patient.name}` and `{practice.name}`;
- * any other `{name.name}` is refused (422 unknown_variable).
+ * A broadcast to write. `subject` and `body` may use `{patient.firstName}`, `{patient.name}`, `{practice.name}` and
+ * `{practice.phone}` (the templates' variables a broadcast can fill for every recipient); any other `{name}` is
+ * refused (422 unknown_variable).
  */
 export const BroadcastDraft = Type.Object(
   {

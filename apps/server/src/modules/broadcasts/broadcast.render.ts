@@ -1,40 +1,34 @@
+import { firstName, fillFrom, isTemplateVariable, namesNotIn, worstCaseLength as worstCase, type VariableName } from '../templates/template-variables.js';
+
 /**
- * Variables in broadcast texts: `{patient.firstName}`, `{patient.name}`, `{practice.name}`. A small, pure renderer
- * (the templates module has its own catalogue; the two can be unified later): anything shaped like `{a.b}` is a
- * variable and must be known, every other character is kept as written.
+ * Variables in broadcast texts: the templates' catalogue (template-variables.ts), limited to what a broadcast knows
+ * for every recipient. A broadcast starts a new thread per patient, sent by its author; it has no assignee or
+ * responsible provider yet, so `{provider.name}` is not available, and `{staff.name}` and `{today}` are left to
+ * templates, which render them when a person sends.
  */
-export const BROADCAST_VARIABLES = ['patient.firstName', 'patient.name', 'practice.name'] as const;
+export const BROADCAST_VARIABLES = ['patient.firstName', 'patient.name', 'practice.name', 'practice.phone'] as const satisfies readonly VariableName[];
 export type BroadcastVariable = (typeof BROADCAST_VARIABLES)[number];
-export type VariableValues = Record<BroadcastVariable, string>;
+export type VariableValues = Record<BroadcastVariable, string | null>;
 
-const VARIABLE = /\{([A-Za-z][A-Za-z0-9]*\.[A-Za-z][A-Za-z0-9]*)\}/g;
-const KNOWN: ReadonlySet<string> = new Set(BROADCAST_VARIABLES);
+const ALLOWED: ReadonlySet<string> = new Set(BROADCAST_VARIABLES);
 
-/** Variables a text uses, in order of first use, without repeats. */
-export function variablesIn(text: string): string[] {
-  return [...new Set([...text.matchAll(VARIABLE)].map((m) => m[1]!))];
+/** Variable names a text uses that a broadcast cannot fill, each with why ("unknown" or "not available in broadcasts"). */
+export function variableProblems(text: string): { name: string; message: string }[] {
+  return namesNotIn(text, ALLOWED).map((name) => ({ name, message: isTemplateVariable(name) ? `{${name}} is not available in broadcasts` : `unknown variable {${name}}` }));
 }
 
-/** Variables a text uses that the renderer does not know. */
-export function unknownVariables(text: string): string[] {
-  return variablesIn(text).filter((v) => !KNOWN.has(v));
-}
+/** Whether a text uses a variable. */
+export const uses = (text: string, name: BroadcastVariable): boolean => text.includes(`{${name}}`);
 
-/** The text with every known variable replaced by its value (unknown ones are refused before rendering). */
-export function render(text: string, values: VariableValues): string {
-  return text.replace(VARIABLE, (whole, name: string) => (KNOWN.has(name) ? values[name as BroadcastVariable] : whole));
-}
+/** The text with every broadcast variable replaced by its value (problems are refused before rendering). */
+export const render = (text: string, values: VariableValues): string => fillFrom(text, values);
 
 /** The longest a rendered text can get when each value is at most `maxValue` characters. */
-export function worstCaseLength(text: string, maxValue: number): number {
-  return text.replace(VARIABLE, (whole, name: string) => (KNOWN.has(name) ? 'x'.repeat(maxValue) : whole)).length;
-}
+export const worstCaseLength = worstCase;
 
-/** A patient's first name for `{patient.firstName}`: the first word of their name. */
-export const firstName = (name: string): string => name.trim().split(/\s+/u)[0] ?? '';
-
-export const variableValues = (patientName: string, practiceName: string): VariableValues => ({
+export const variableValues = (patientName: string, practice: { name: string; phone: string | null }): VariableValues => ({
   'patient.firstName': firstName(patientName),
   'patient.name': patientName.trim(),
-  'practice.name': practiceName,
+  'practice.name': practice.name,
+  'practice.phone': practice.phone,
 });

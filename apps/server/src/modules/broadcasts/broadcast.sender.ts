@@ -32,7 +32,7 @@ interface RunContext {
   author: UserRecord | undefined;
   subject: string;
   body: string;
-  practiceName: string;
+  practice: { name: string; phone: string | null };
 }
 
 /**
@@ -140,8 +140,8 @@ export class BroadcastSender {
       this.keyring.decrypt(b.key_id, b.subject_ct, broadcastFieldAad(b.org_id, b.id, 'subject')),
       this.keyring.decrypt(b.key_id, b.body_ct, broadcastFieldAad(b.org_id, b.id, 'body')),
     ]);
-    const practiceName = author ? (await this.orgs.get(authorContext(b, author))).name : '';
-    return { b, author, subject, body, practiceName };
+    const org = author ? await this.orgs.get(authorContext(b, author)) : null;
+    return { b, author, subject, body, practice: { name: org?.name ?? '', phone: org?.practicePhone ?? null } };
   }
 
   /**
@@ -171,7 +171,7 @@ export class BroadcastSender {
     if (decision.archived) return { state: 'skipped', reason: 'archived' };
     if (!decision.enabled) return { state: 'skipped', reason: 'messaging_not_enabled' };
     const ctx = authorContext(b, author);
-    const values = variableValues((await this.users.decryptIdentity(patient)).name, run.practiceName);
+    const values = variableValues((await this.users.decryptIdentity(patient)).name, run.practice);
     try {
       try {
         await this.threads.create(ctx, { kind: 'patient', patientId: patient.id, subject: [...render(run.subject, values)].slice(0, SUBJECT_MAX).join(''), topic: b.topic }, { id: r.thread_id });

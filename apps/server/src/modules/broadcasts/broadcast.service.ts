@@ -13,7 +13,7 @@ import type { MessagingAccess } from '../rollout/messaging-access.js';
 import type { UserService } from '../users/user.service.js';
 import { broadcastFieldAad } from './broadcast.fields.js';
 import { recipientMessageId, recipientThreadId } from './broadcast.ids.js';
-import { render, unknownVariables, variableValues, worstCaseLength } from './broadcast.render.js';
+import { BROADCAST_VARIABLES, render, uses, variableProblems, variableValues, worstCaseLength } from './broadcast.render.js';
 import type { BroadcastSender } from './broadcast.sender.js';
 import type { BroadcastRow, BroadcastStore, RecipientCount, RecipientInsert } from './broadcast.store.js';
 
@@ -67,10 +67,16 @@ export class BroadcastService {
     if (!settings.topics.includes(topic)) {
       throw new AppError('validation_failed', `Unknown topic; choose one of: ${settings.topics.join(', ')}`, { errors: [{ path: '/topic', message: 'unknown topic' }] });
     }
-    const unknown = [...new Set([...unknownVariables(draft.subject), ...unknownVariables(draft.body)])];
-    if (unknown.length > 0) {
-      throw new AppError('unknown_variable', `Unknown variable${unknown.length > 1 ? 's' : ''}: ${unknown.map((v) => `{${v}}`).join(', ')}; use {patient.firstName}, {patient.name} or {practice.name}`, {
-        errors: unknown.map((v) => ({ path: unknownVariables(draft.subject).includes(v) ? '/subject' : '/body', message: `unknown variable {${v}}` })),
+    const problems = [...variableProblems(draft.subject).map((x) => ({ path: '/subject', ...x })), ...variableProblems(draft.body).map((x) => ({ path: '/body', ...x }))];
+    if (problems.length > 0) {
+      throw new AppError('unknown_variable', `${problems.map((x) => x.message).join('; ')}; a broadcast may use ${BROADCAST_VARIABLES.map((v) => `{${v}}`).join(', ')}`, {
+        errors: problems.map(({ path, message }) => ({ path, message })),
+      });
+    }
+    const practice = await this.orgs.get(ctx);
+    if (!practice.practicePhone && (uses(draft.subject, 'practice.phone') || uses(draft.body, 'practice.phone'))) {
+      throw new AppError('validation_failed', "{practice.phone} is empty: an admin sets the practice's phone number first (organization setting practicePhone)", {
+        errors: [{ path: uses(draft.body, 'practice.phone') ? '/body' : '/subject', message: '{practice.phone} has no value' }],
       });
     }
     if (worstCaseLength(draft.body, VALUE_MAX) > BODY_MAX) {
@@ -104,12 +110,13 @@ export class BroadcastService {
 
   async preview(ctx: RequestContext, draft: BroadcastDraft): Promise<BroadcastPreview> {
     const plan = await this.plan(ctx, draft);
-    const practiceName = (await this.orgs.get(ctx)).name;
+    const org = await this.orgs.get(ctx);
+    const practice = { name: org.name, phone: org.practicePhone };
     const first = plan.eligible.slice(0, SAMPLES);
     const rows = new Map((await this.users.byIds(plan.orgId, first)).map((r) => [r.id, r]));
     const samples = await Promise.all(
       first.map(async (patientId) => {
-        const values = variableValues((await this.users.decryptIdentity(rows.get(patientId)!)).name, practiceName);
+        const values = variableValues((await this.users.decryptIdentity(rows.get(patientId)!)).name, practice);
         return { patientId, subject: [...render(draft.subject, values)].slice(0, 200).join(''), body: render(draft.body, values) };
       }),
     );

@@ -94,9 +94,21 @@ describe('preview', () => {
       assert.equal((err as { code?: string }).code, 'unknown_variable');
       assert.match((err as Error).message, /\{patient\.dob\}/);
     }
+    // The templates' catalogue, limited to what a broadcast knows for every recipient: no thread provider yet.
     await rejects(p.provider.client.call('broadcasts.create', { body: draft(['flu-clinic'], { subject: 'For {provider.name}' }) }), 422, 'unknown_variable');
-    const literal = await p.provider.client.call('broadcasts.preview', { body: draft(['flu-clinic'], { body: 'Braces {stay} {as written}' }) });
-    assert.equal(literal.samples[0]!.body, 'Braces {stay} {as written}');
+    await rejects(p.provider.client.call('broadcasts.preview', { body: draft(['flu-clinic'], { body: 'Hello {stay}' }) }), 422, 'unknown_variable');
+    const literal = await p.provider.client.call('broadcasts.preview', { body: draft(['flu-clinic'], { body: 'Braces { } {as written}' }) });
+    assert.equal(literal.samples[0]!.body, 'Braces { } {as written}');
+    // {practice.phone} needs the organization's phone; then every recipient's text carries it.
+    const phoneDraft = draft(['flu-clinic'], { body: 'Call {practice.phone} to book, {patient.firstName}.' });
+    await rejects(p.provider.client.call('broadcasts.preview', { body: phoneDraft }), 400, 'validation_failed');
+    await p.admin.client.call('organization.update', { body: { practicePhone: '+1 555 010 0199' } });
+    try {
+      const withPhone = await p.provider.client.call('broadcasts.preview', { body: phoneDraft });
+      assert.match(withPhone.samples[0]!.body, /^Call \+1 555 010 0199 to book, \S+\.$/);
+    } finally {
+      await p.admin.client.call('organization.update', { body: { practicePhone: null } });
+    }
     await rejects(p.provider.client.call('broadcasts.preview', { body: draft(['flu-clinic'], { topic: 'not_a_topic' }) }), 400, 'validation_failed');
     await rejects(p.provider.client.call('broadcasts.preview', { body: { ...draft([]), selector: {} } }), 400, 'validation_failed');
     await rejects(p.provider.client.call('broadcasts.preview', { body: draft(['flu-clinic'], { body: `${'{patient.name}'.repeat(101)}` }) }), 400, 'validation_failed');

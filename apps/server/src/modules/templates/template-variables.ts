@@ -77,6 +77,27 @@ export function checkVariables(body: string): VariableName[] {
   return [...new Set(names)] as VariableName[];
 }
 
+/**
+ * The variable names a text uses that are not in `allowed` (unknown ones, and known ones another kind of text may
+ * not use), in order of first use, without repeats. Braces around anything else are text.
+ */
+export function namesNotIn(text: string, allowed: ReadonlySet<string>): string[] {
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))].filter((n) => !allowed.has(n));
+}
+
+/** Whether a name is a variable of the catalogue (for telling "unknown" from "not available here"). */
+export const isTemplateVariable = (name: string): boolean => isVariable(name);
+
+/** The text with each variable that has a (non-empty) value in `values` replaced by it; everything else as written. */
+export function fillFrom(text: string, values: Partial<Record<VariableName, string | null>>): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => (isVariable(name) && values[name]?.trim() ? values[name]!.trim() : whole));
+}
+
+/** The longest a text can get once each variable is replaced by a value of at most `maxValue` characters. */
+export function worstCaseLength(text: string, maxValue: number): number {
+  return text.replace(PLACEHOLDER, (whole, name: string) => (isVariable(name) ? 'x'.repeat(maxValue) : whole)).length;
+}
+
 /** The variables a stored body uses (bodies were checked when saved; a name unknown since is simply not one). */
 export const variablesOf = (body: string): VariableName[] => [...new Set([...body.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter(isVariable))];
 
