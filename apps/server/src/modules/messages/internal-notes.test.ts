@@ -263,6 +263,21 @@ describe('internal notes', () => {
     const mentions = await server.sql(`select 1 from message_mentions where message_id = $1`, [id]);
     assert.equal(mentions.rowCount, 1, 'a retry stored its mention again');
   });
+
+  test('a retried note answers the stored note even after someone it mentioned left the thread; a new note cannot mention them', async () => {
+    const t = await newThread('Mention then leave');
+    const temp = await addStaff(server, p.slug, p.admin.client, 'staff', `Float nurse ${p.slug}`, p.dept.id);
+    await p.admin.client.call('careTeams.members.add', { params: { id: p.teamA.id }, body: { userId: temp.id } });
+    const id = uuid();
+    const first = await send(p.provider, t.id, 'Float nurse, please call her', { id, internal: true, mentions: [temp.id] });
+    await p.admin.client.call('careTeams.members.remove', { params: { id: p.teamA.id, userId: temp.id } });
+    // The client did not see the answer and retries: the stored note, not a 422 for a mention that was valid then.
+    const again = await p.provider.client.call('messages.create', { params: { threadId: t.id }, body: { id, body: 'Float nurse, please call her', internal: true, mentions: [temp.id] } });
+    assert.deepEqual(again, first);
+    await rejects(send(p.provider, t.id, 'Another note', { internal: true, mentions: [temp.id] }), 422, 'invalid_mention');
+    // A different text under the id is still a conflict, not a replay.
+    await rejects(p.provider.client.call('messages.create', { params: { threadId: t.id }, body: { id, body: 'Changed text', internal: true, mentions: [temp.id] } }), 409, 'idempotency_conflict');
+  });
   test('a note cannot reach the patient through reactions or their chart', async () => {
     const t = await newThread('Reactions and chart');
     const note = await send(p.nurse, t.id, `${canaryWord()}: staff only`, { internal: true });

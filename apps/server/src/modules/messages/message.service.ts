@@ -173,9 +173,17 @@ export class MessageService {
     if (input.internal && !can(ctx.actor, 'messages.note', resource, await this.orgs.settings(ctx.actor.orgId))) {
       throw new AppError('forbidden', 'Only providers and staff write internal notes');
     }
-    const mentions = await this.mentions.check(ctx, thread, input.mentions ?? [], internal);
     const id = input.id.toLowerCase();
     const hash = await this.contentHash(thread.key_id, input.body);
+    let mentions: string[];
+    try {
+      mentions = await this.mentions.check(ctx, thread, input.mentions ?? [], internal);
+    } catch (err) {
+      // A retry of a stored message gets it back, even if someone it mentioned has since left the thread.
+      const again = await this.replayed(ctx, thread, id, hash, internal, [...new Set((input.mentions ?? []).map((m) => m.toLowerCase()))].sort());
+      if (again) return { message: again, replayed: true };
+      throw err;
+    }
     // Archived patient or messaging not enabled (cohorts): refused, unless this is a retry of a message already stored.
     try {
       await this.threads.assertMayWrite(ctx, thread);
