@@ -124,7 +124,7 @@ export const FollowUp = Type.Object({
   afterDays: Type.Integer(),
   dueAt: Timestamp,
   state: FollowUpState,
-  /** failed: creator_inactive, access_revoked, patient_inactive. */
+  /** failed: creator_inactive, access_revoked, patient_inactive, messaging_closed (nudges: the patient could not answer). */
   reason: Type.Union([Type.String(), Type.Null()]),
   createdAt: Timestamp,
   settledAt: Type.Union([Timestamp, Type.Null()]),

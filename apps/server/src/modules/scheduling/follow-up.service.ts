@@ -193,9 +193,10 @@ export class FollowUpService {
     const creator = await this.users.byId(row.org_id, row.created_by);
     if (!creator || creator.status !== 'active') return 'creator_inactive';
     const ctx: RequestContext = { actor: { userId: creator.id, orgId: row.org_id, role: creator.role, sessionId: '' }, address: null, requestId: `follow-up:${row.id}` };
+    let thread: ThreadRecord;
     try {
       if (!isClinical(creator.role)) return 'access_revoked';
-      await this.thread(ctx, row.thread_id);
+      thread = await this.thread(ctx, row.thread_id);
     } catch (err) {
       if (err instanceof AppError) return 'access_revoked';
       throw err;
@@ -203,6 +204,14 @@ export class FollowUpService {
     if (row.action === 'nudge_patient') {
       const patient = await this.users.byId(row.org_id, row.patient_id);
       if (!patient || patient.status !== 'active') return 'patient_inactive';
+      // A nudge asks the patient to answer: not when they could not (archived, or messaging not enabled for them).
+      const asPatient: RequestContext = { actor: { userId: patient.id, orgId: row.org_id, role: 'patient', sessionId: '' }, address: null, requestId: ctx.requestId };
+      try {
+        await this.threads.assertMayWrite(asPatient, thread);
+      } catch (err) {
+        if (err instanceof AppError) return 'messaging_closed';
+        throw err;
+      }
     }
     return undefined;
   }

@@ -231,6 +231,17 @@ describe('follow-up reminders', () => {
     assert.equal(texts.filter((t) => t.to === phone || t.to === staffPhone).length, 0);
   });
 
+  test('a nudge fails, sending nothing, when the patient could not answer: archived meanwhile', async () => {
+    const { patient, phone, thread } = await patientWithThread();
+    await p.nurse.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: 'Did the new dose help?' } });
+    const nudge = await p.nurse.client.call('followUps.create', { params: { threadId: thread.id }, body: { afterDays: 3, action: 'nudge_patient' } });
+    await p.admin.client.call('patients.archive', { params: { id: patient.id } });
+    const done = await settled(p.nurse.client, thread.id, nudge.id);
+    assert.deepEqual([done.state, done.reason], ['failed', 'messaging_closed']);
+    await sleep(300);
+    assert.equal(texts.filter((t) => t.to === phone).length, 0);
+  });
+
   test('the shortened day is a test-only setting', () => {
     assert.throws(() => loadConfig({ HAVEN_ENV: 'production', FOLLOWUP_DAY_SECONDS: '1' }), /FOLLOWUP_DAY_SECONDS/);
     assert.throws(() => loadConfig({ HAVEN_ENV: 'development', FOLLOWUP_DAY_SECONDS: '60' }), /FOLLOWUP_DAY_SECONDS/);
