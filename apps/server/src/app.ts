@@ -12,6 +12,7 @@ import type { KeyProvider } from './platform/crypto/key-provider.js';
 import { Keyring } from './platform/crypto/keyring.js';
 import { cookiePolicy } from './platform/http/cookies.js';
 import { registerEndpoints, type HandlerMap } from './platform/http/endpoint.js';
+import { tightenDateTime } from './platform/http/formats.js';
 import { errorHandler, notFoundHandler } from './platform/http/problem.js';
 import { safeUrl } from './platform/log/logger.js';
 import { AuditStore } from './modules/audit/audit.store.js';
@@ -367,7 +368,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     genReqId: () => crypto.randomUUID(),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false }, onCreate: tightenDateTime },
   }) as unknown as FastifyInstance;
 
   // The API speaks JSON only; anything else is 415.

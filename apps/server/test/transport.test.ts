@@ -152,6 +152,17 @@ describe('HTTP surface', () => {
     assert.equal(list.items.length, 0);
   });
 
+  test('times a database or a Date cannot hold are refused at the edge with 400, wherever an operation takes one', async () => {
+    const auth = { authorization: `Bearer ${p.compliance.client.token}` };
+    for (const at of ['0000-01-01T00:00:00Z', '2030-06-30T23:59:60Z', '1899-12-31T23:59:59Z', '10000-01-01T00:00:00Z']) {
+      const res = await fetch(`${server.url}/api/v1/audit/events?from=${encodeURIComponent(at)}`, { headers: auth });
+      assert.equal(res.status, 400, at);
+      const problem = (await res.json()) as { code: string; errors?: { path: string }[] };
+      assert.equal(problem.code, 'validation_failed', at);
+    }
+    assert.equal((await fetch(`${server.url}/api/v1/audit/events?from=${encodeURIComponent('2026-01-01T00:00:00Z')}`, { headers: auth })).status, 200);
+  });
+
   test('health and readiness', async () => {
     assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
     assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' });

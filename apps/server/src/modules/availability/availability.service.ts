@@ -392,6 +392,10 @@ export class AvailabilityService {
     const departmentId = input.departmentId === undefined ? null : await this.requireDepartment(ctx.actor.orgId, input.departmentId);
     const name = input.name.replace(/\s+/g, ' ').trim();
     if (!name) throw invalid('/body/name', 'empty');
+    // A real day of a year a practice plans for (PostgreSQL has no year 0, and a typo'd year helps no one).
+    const [y, m, d] = input.date.split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, m - 1, d));
+    if (y < 1970 || y > 2999 || day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) throw invalid('/body/date', 'not a date between 1970 and 2999');
     const hours = input.hours ?? [];
     const problems = dayHoursProblems(hours, '/body/hours');
     if (problems.length > 0) throw invalidInterval(problems);

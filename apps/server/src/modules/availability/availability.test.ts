@@ -125,6 +125,11 @@ describe('holidays', () => {
     const overlap = await problemOf(p.admin.client.call('availability.holidays.create', { body: { date: '2030-12-31', name: 'NYE', hours: [{ start: '08:00', end: '12:00' }, { start: '10:00', end: '11:00' }] } }));
     assert.deepEqual([overlap.status, overlap.code, overlap.errors?.[0]?.path], [422, 'invalid_interval', '/body/hours/1']);
     await rejects(p.admin.client.call('availability.holidays.create', { body: { date: '2030-02-30', name: 'No such day' } }), 400, 'validation_failed');
+    // Years PostgreSQL cannot store (0) or nobody plans for: a clear 400, not a database error.
+    for (const date of ['0000-01-01', '0999-12-25', '3030-12-25']) {
+      const bad = await problemOf(p.admin.client.call('availability.holidays.create', { body: { date, name: 'Far away' } }));
+      assert.deepEqual([bad.status, bad.code, bad.errors?.[0]?.path], [400, 'validation_failed', '/body/date'], date);
+    }
     await rejects(p.admin.client.call('availability.holidays.create', { body: { date: '2030-12-31', name: '   ' } }), 400, 'validation_failed');
     await rejects(p.admin.client.call('availability.holidays.create', { body: { date: '2030-12-31', name: 'x', departmentId: other.dept.id } }), 404, 'not_found');
     for (const who of [p.nurse, p.provider, p.patientA, p.compliance]) await rejects(who.client.call('availability.holidays.create', { body: { date: '2030-12-31', name: 'x' } }), 403, 'forbidden');

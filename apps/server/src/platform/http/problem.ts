@@ -25,7 +25,9 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (fe.validation) {
     const errors = fe.validation.map((v) => {
       const extra = v.params && 'additionalProperty' in v.params ? ` '${String(v.params.additionalProperty)}'` : '';
-      return { path: `/${fe.validationContext ?? 'body'}${v.instancePath}`, message: `${v.message ?? 'invalid'}${extra}` };
+      // Paths name the parts of a request as the contract does (params, query, body, headers).
+      const part = fe.validationContext === 'querystring' ? 'query' : (fe.validationContext ?? 'body');
+      return { path: `/${part}${v.instancePath}`, message: `${v.message ?? 'invalid'}${extra}` };
     });
     return send(reply, request, 'validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
   }
