@@ -1,7 +1,7 @@
 import type { MessagingRollout, MessagingRolloutUpdate } from '@haven/api';
 import { aad } from '../../platform/crypto/aead.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, Queryable } from '../../platform/db/database.js';
 import type { RequestContext } from '../../platform/http/context.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -36,8 +36,8 @@ export class RolloutService {
     }
   }
 
-  private async present(orgId: string): Promise<MessagingRollout> {
-    const row = await this.store.byOrg(orgId);
+  private async present(orgId: string, tx: Queryable = this.db): Promise<MessagingRollout> {
+    const row = await this.store.byOrg(orgId, tx);
     if (!row) return { mode: 'everyone', cohortTags: [], providerIds: [], alternativeContact: '', updatedAt: null, updatedBy: null };
     return {
       mode: row.mode,
@@ -54,20 +54,26 @@ export class RolloutService {
     return this.present(ctx.actor.orgId);
   }
 
-  /** Changes the given fields; the others keep their value. Providers must be active providers of the organization. */
+  /**
+   * Changes the given fields; the others keep their value. Providers must be active providers of the organization.
+   * Two admins changing different fields at once both win: the current setting is read under a lock on the
+   * organization, in the transaction that writes the next one.
+   */
   async update(ctx: RequestContext, input: MessagingRolloutUpdate): Promise<MessagingRollout> {
     await this.requireAdmin(ctx);
     const orgId = ctx.actor.orgId;
-    const current = await this.present(orgId);
-    const next = {
-      mode: input.mode ?? current.mode,
-      cohortTags: input.cohortTags ? normalizeTags(input.cohortTags) : current.cohortTags,
-      providerIds: input.providerIds ? [...new Set(input.providerIds.map((id) => id.toLowerCase()))] : current.providerIds,
-      alternativeContact: input.alternativeContact !== undefined ? input.alternativeContact.trim() : current.alternativeContact,
-    };
-    if (input.providerIds) await this.users.assertActiveStaff(orgId, next.providerIds, ['provider']);
+    const providerIds = input.providerIds ? [...new Set(input.providerIds.map((id) => id.toLowerCase()))] : undefined;
+    if (providerIds) await this.users.assertActiveStaff(orgId, providerIds, ['provider']);
     const keyId = await this.keyring.orgDataKeyId(orgId, 'organization');
     await this.db.transaction().execute(async (tx) => {
+      await this.store.lockOrganization(tx, orgId);
+      const current = await this.present(orgId, tx);
+      const next = {
+        mode: input.mode ?? current.mode,
+        cohortTags: input.cohortTags ? normalizeTags(input.cohortTags) : current.cohortTags,
+        providerIds: providerIds ?? current.providerIds,
+        alternativeContact: input.alternativeContact !== undefined ? input.alternativeContact.trim() : current.alternativeContact,
+      };
       await this.store.upsert(tx, {
         org_id: orgId,
         mode: next.mode,

@@ -19,6 +19,14 @@ export class RolloutStore {
     return tx.selectFrom('messaging_rollouts').selectAll().where('org_id', '=', orgId).executeTakeFirst();
   }
 
+  /**
+   * Serializes changes to an organization's setting (the row may not exist yet, so the organization row is locked;
+   * NO KEY UPDATE does not hold back inserts that reference the organization).
+   */
+  async lockOrganization(tx: Queryable, orgId: string): Promise<void> {
+    await tx.selectFrom('organizations').select('id').where('id', '=', orgId).forNoKeyUpdate().execute();
+  }
+
   async upsert(tx: Queryable, row: Omit<RolloutRow, 'updated_at'>): Promise<void> {
     const { org_id: _org, ...set } = row;
     await tx

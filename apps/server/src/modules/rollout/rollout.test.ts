@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { HavenApiError, type MessagingRolloutUpdate } from '@haven/api';
-import { addPatient, createPractice, rejects, startTestServer, uuid, type Practice, type TestServer } from '../../../test/harness.js';
+import { addPatient, addStaff, createPractice, rejects, startTestServer, uuid, type Practice, type TestServer } from '../../../test/harness.js';
 
 // Soft launch of messaging through the real server and the SDK: the admin's pilot (cohort tags, providers), what
 // a patient outside it can and cannot do and what they are told, staff still reaching out, and GET /me/messaging.
@@ -114,5 +114,17 @@ describe('soft launch', () => {
     const audit = await p.compliance.client.call('audit.list', { query: { action: 'messagingRollout.update', limit: 20 } });
     assert.equal(audit.items.length, 4);
     assert.ok(audit.items.every((e) => !JSON.stringify(e).toLowerCase().includes(cohortTag)), 'the audit trail names a cohort tag');
+  });
+
+  test('two admins changing different fields at once: both changes stay (no lost update)', async () => {
+    const second = await addStaff(server, other.slug, other.admin.client, 'admin', `Second admin ${other.slug}`);
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([
+        other.admin.client.call('messagingRollout.update', { body: { alternativeContact: `Call the front desk, line ${i}` } }),
+        second.client.call('messagingRollout.update', { body: { cohortTags: [`pilot-${i}`] } }),
+      ]);
+      const now = await other.admin.client.call('messagingRollout.get');
+      assert.deepEqual([now.alternativeContact, now.cohortTags], [`Call the front desk, line ${i}`, [`pilot-${i}`]]);
+    }
   });
 });
