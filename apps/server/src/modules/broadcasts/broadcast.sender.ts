@@ -78,32 +78,33 @@ export class BroadcastSender {
   async run(orgId: string, broadcastId: string): Promise<void> {
     const b = await this.store.byId(orgId, broadcastId);
     if (!b || b.cancelled_at || b.completed_at) return;
-    if (!(await this.store.claimLease(b.id, LEASE_MS))) {
+    const lease = await this.store.claimLease(b.id, LEASE_MS);
+    if (!lease) {
       // Another run holds the lease (or held it when its node died): try again when it expires at the latest.
       const again = await this.store.byId(orgId, broadcastId);
       if (again?.lease_until && !again.cancelled_at && !again.completed_at) await this.enqueue(this.db, orgId, b.id, again.lease_until);
       return;
     }
     try {
-      await this.send(b);
+      await this.send(b, lease);
     } catch (err) {
       // Let the retry (the queue's backoff) take the lease at once instead of waiting for it to expire.
-      await this.db.transaction().execute((tx) => this.store.releaseLease(tx, b.id)).catch(() => undefined);
+      await this.db.transaction().execute((tx) => this.store.releaseLease(tx, b.id, lease)).catch(() => undefined);
       throw err;
     }
   }
 
-  private async send(b: BroadcastRow): Promise<void> {
+  private async send(b: BroadcastRow, lease: string): Promise<void> {
     const interval = 1000 / this.opts.ratePerSecond;
     const run = await this.load(b);
     const started = Date.now();
     let sends = 0;
     for (;;) {
-      if (await this.store.isCancelled(b.id)) return this.release(b.org_id, b.id, null);
+      if (await this.store.isCancelled(b.id)) return this.release(b.org_id, b.id, lease, null);
       const r = await this.store.nextPending(b.id);
       if (!r) {
         await this.db.transaction().execute(async (tx) => {
-          if (!(await this.store.completeIfDone(tx, b.id))) await this.store.releaseLease(tx, b.id);
+          if (!(await this.store.completeIfDone(tx, b.id))) await this.store.releaseLease(tx, b.id, lease);
         });
         return;
       }
@@ -111,7 +112,7 @@ export class BroadcastSender {
       await this.store.settle(b.id, r.patient_id, outcome.state, outcome.state === 'sent' ? null : outcome.reason);
       if (outcome.state !== 'sent') {
         // Skips and failures do not count against the rate, but a run still ends on time.
-        if (Date.now() - started >= RUN_MS) return this.release(b.org_id, b.id, {});
+        if (Date.now() - started >= RUN_MS) return this.release(b.org_id, b.id, lease, {});
         continue;
       }
       // Send n of this run is due at started + n × interval.
@@ -120,16 +121,16 @@ export class BroadcastSender {
       const wait = due - Date.now();
       if (due - started >= RUN_MS) {
         if (wait > 0 && wait <= SLEEP_MAX_MS) await sleep(wait);
-        return this.release(b.org_id, b.id, { at: wait > SLEEP_MAX_MS ? new Date(due) : undefined });
+        return this.release(b.org_id, b.id, lease, { at: wait > SLEEP_MAX_MS ? new Date(due) : undefined });
       }
       if (wait > 0) await sleep(wait);
     }
   }
 
   /** Gives the lease back and, unless cancelled, queues the next run, in one transaction (no run is lost between). */
-  private async release(orgId: string, broadcastId: string, next: { at?: Date } | null): Promise<void> {
+  private async release(orgId: string, broadcastId: string, lease: string, next: { at?: Date } | null): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await this.store.releaseLease(tx, broadcastId);
+      await this.store.releaseLease(tx, broadcastId, lease);
       if (next) await this.enqueue(tx, orgId, broadcastId, next.at);
     });
   }

@@ -82,16 +82,21 @@ export class BroadcastStore {
     return res.rows;
   }
 
-  /** Takes the broadcast's sending lease (one run at a time); false while another run holds it. */
-  async claimLease(id: string, ms: number): Promise<boolean> {
-    const res = await sql`
+  /**
+   * Takes the broadcast's sending lease (one run at a time): its expiry, to the microsecond, which names this run's
+   * lease when it gives it back; null while another run holds it.
+   */
+  async claimLease(id: string, ms: number): Promise<string | null> {
+    const res = await sql<{ lease: string }>`
       UPDATE broadcasts SET lease_until = now() + ${ms} * interval '1 millisecond', started_at = coalesce(started_at, now())
-       WHERE id = ${id} AND cancelled_at IS NULL AND completed_at IS NULL AND (lease_until IS NULL OR lease_until < now())`.execute(this.db);
-    return Number(res.numAffectedRows ?? 0) > 0;
+       WHERE id = ${id} AND cancelled_at IS NULL AND completed_at IS NULL AND (lease_until IS NULL OR lease_until < now())
+      RETURNING lease_until::text AS lease`.execute(this.db);
+    return res.rows[0]?.lease ?? null;
   }
 
-  async releaseLease(tx: Queryable, id: string): Promise<void> {
-    await tx.updateTable('broadcasts').set({ lease_until: null }).where('id', '=', id).execute();
+  /** Gives back this run's lease; a lease another run took after this one's expired stays with that run. */
+  async releaseLease(tx: Queryable, id: string, lease: string): Promise<void> {
+    await sql`UPDATE broadcasts SET lease_until = NULL WHERE id = ${id} AND lease_until = ${lease}::timestamptz`.execute(tx);
   }
 
   /** The next recipient still to send to, in order. */

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Broadcast, BroadcastDraft, HavenClient } from '@haven/api';
 import { addPatient, createPractice, rejects, startTestServer, uuid, type Member, type Practice, type TestServer } from '../../../test/harness.js';
 import { sleep } from '../../../test/live.js';
+import { BroadcastStore } from './broadcast.store.js';
 
 // Broadcasts through the real server, the SDK and the real job queue: preview (recipients, skips, personalized
 // samples), one thread per patient delivered at a throttled rate, skips decided again at send time, deterministic ids
@@ -291,5 +292,30 @@ describe('who sees broadcasts', () => {
     const problems = server.logs.filter((l) => /broadcast send failed|job failed/.test(l));
     assert.deepEqual(problems, []);
     assert.ok(server.logs.length > 0, 'the server logged something (the check above can see lines)');
+  });
+
+  test('a run gives back only its own sending lease, never one another run took after it expired', async () => {
+    const tag = `lease${randomBytes(4).toString('hex')}`;
+    await cohort(tag, ['Lee Lease']);
+    const b = await p.provider.client.call('broadcasts.create', { body: draft([tag]) });
+    await until(p.provider.client, b.id, (x) => x.state === 'completed');
+    // The finished broadcast stands in for one being sent (no run is queued for it).
+    await server.sql('update broadcasts set completed_at = null, lease_until = null where id = $1', [b.id]);
+    const store = new BroadcastStore(server.db);
+    try {
+      const slow = await store.claimLease(b.id, 1);
+      assert.ok(slow);
+      await sleep(20);
+      const next = await store.claimLease(b.id, 60_000);
+      assert.ok(next, 'an expired lease can be taken');
+      assert.equal(await store.claimLease(b.id, 60_000), null, 'a held lease cannot');
+      // The slow run finally gives its lease back: the one the next run holds stays.
+      await server.db.transaction().execute((tx) => store.releaseLease(tx, b.id, slow));
+      assert.equal(await store.claimLease(b.id, 60_000), null, 'the slow run released the next run\'s lease');
+      await server.db.transaction().execute((tx) => store.releaseLease(tx, b.id, next));
+      assert.ok(await store.claimLease(b.id, 60_000), 'the holder gave its lease back');
+    } finally {
+      await server.sql('update broadcasts set completed_at = now(), lease_until = null where id = $1', [b.id]);
+    }
   });
 });
