@@ -53,15 +53,16 @@ describe('labelled sets: precision and recall', () => {
     { name: 'en.heldout2', lexicon: EN, minimum: 80, what: 'English held-out set 2 (written after the first held-out run)' },
     { name: 'en.heldout3', lexicon: EN, minimum: 80, what: 'English held-out set 3 (evaluated blind once at recall 0.694; its misses informed en-2026.12.1)' },
     { name: 'en.heldout4', lexicon: EN, minimum: 200, what: 'English held-out set 4 (written blind; evaluated blind once at recall 0.775; its misses informed en-2026.12.2)' },
+    { name: 'en.heldout5', lexicon: EN, minimum: 200, what: 'English held-out set 5 (written blind; evaluated blind once at recall 0.800; its misses informed en-2026.12.3)' },
     { name: 'es', lexicon: ES, minimum: 40, what: 'Spanish set' },
   ];
   /**
-   * Held-out set 5 was written blind (by someone who never saw the lexicon or the other sets) after all lexicon work
-   * and evaluated once (en-2026.12.2: recall 0.800, precision 0.914): the lexicon does NOT reach the 0.95 recall
+   * Held-out set 6 was written blind (by someone who never saw the lexicon or the other sets) after all lexicon work
+   * and evaluated once (en-2026.12.3: recall 0.767, precision 0.920): the lexicon does NOT reach the 0.95 recall
    * target on phrasing it has never seen (see docs/safety.md). It is not tuned to; this test shows its numbers and
    * guards against regressions only.
    */
-  const FRESH_RECALL_FLOOR = 0.78;
+  const FRESH_RECALL_FLOOR = 0.75;
   for (const { name, lexicon, minimum, what } of sets) {
     test(`${what}: overall recall >= 0.95 and precision >= 0.85`, (t) => {
       const set = load(name);
@@ -81,11 +82,11 @@ describe('labelled sets: precision and recall', () => {
     });
   }
 
-  test(`English held-out set 5 (written blind, never tuned to): precision >= 0.85, recall above its regression floor ${FRESH_RECALL_FLOOR} (the 0.95 target is not met)`, (t) => {
-    const set = load('en.heldout5');
+  test(`English held-out set 6 (written blind, never tuned to): precision >= 0.85, recall above its regression floor ${FRESH_RECALL_FLOOR} (the 0.95 target is not met)`, (t) => {
+    const set = load('en.heldout6');
     assert.ok(set.length >= 200);
     const e = evaluate(set, EN);
-    t.diagnostic(`en.heldout5: ${e.messages} messages, overall precision ${e.overall.precision.toFixed(3)} recall ${e.overall.recall.toFixed(3)} (TP ${e.overall.tp}, FP ${e.overall.fp}, FN ${e.overall.fn}); target 0.95 NOT met`);
+    t.diagnostic(`en.heldout6: ${e.messages} messages, overall precision ${e.overall.precision.toFixed(3)} recall ${e.overall.recall.toFixed(3)} (TP ${e.overall.tp}, FP ${e.overall.fp}, FN ${e.overall.fn}); target 0.95 NOT met`);
     assert.ok(e.overall.precision >= 0.85, `precision ${e.overall.precision}`);
     assert.ok(e.overall.recall >= FRESH_RECALL_FLOOR, `recall ${e.overall.recall} fell below the regression floor ${FRESH_RECALL_FLOOR}`);
   });
@@ -235,7 +236,7 @@ describe('result', () => {
     assert.deepEqual(Object.keys(r).sort(), ['categories', 'lexiconVersion', 'ruleIds']);
     assert.deepEqual(r.categories, ['overdose', 'abuse']);
     assert.ok(r.ruleIds.includes('od.took_bottle') && r.ruleIds.includes('ab.person_verbs'));
-    assert.equal(r.lexiconVersion, 'en-2026.12.2');
+    assert.equal(r.lexiconVersion, 'en-2026.12.3');
     // Rule ids are the lexicon's, and nothing of the message itself comes back.
     for (const id of r.ruleIds) assert.ok(EN.rules.some((rule) => rule.id === id), id);
     const json = JSON.stringify(r);
@@ -344,7 +345,7 @@ describe('organization overrides', () => {
 
   test('a merge adds and disables rules and versions the result', () => {
     const merged = mergeLexicon(en, overrides);
-    assert.equal(merged.version, 'en-2026.12.2+org-7');
+    assert.equal(merged.version, 'en-2026.12.3+org-7');
     const lex = compileLexicon(merged);
     assert.deepEqual(detectCrisis('I pinch myself until it bruises', lex)?.ruleIds, ['org.pinch']);
     assert.equal(detectCrisis('I pinch myself until it bruises', EN), null);
@@ -353,7 +354,7 @@ describe('organization overrides', () => {
     assert.deepEqual(detectCrisis('selfh again', lex)?.categories, ['self_harm']);
     // The base lexicon is not changed by a merge.
     assert.ok(en.categories.self_harm!.some((r) => r.id === 'sh.cut_self'));
-    assert.equal(en.version, 'en-2026.12.2');
+    assert.equal(en.version, 'en-2026.12.3');
   });
 
   test('overrides that do not fit the base are refused with paths into the overrides', () => {
@@ -377,7 +378,7 @@ describe('languages', () => {
     assert.equal(lexiconLanguage('es-MX'), 'es');
     assert.equal(lexiconLanguage('fr'), 'en');
     assert.equal(compiledLexicon('es-MX'), ES);
-    assert.equal(baseLexicon('en').version, 'en-2026.12.2');
+    assert.equal(baseLexicon('en').version, 'en-2026.12.3');
   });
 
   test('a language is pluggable: register a lexicon and it checks messages', () => {

@@ -153,6 +153,8 @@ export class TextNormalizer {
     }
     const replaced = this.replacements.get(w);
     if (replaced) return replaced;
+    // A dropped g ("killin", "cuttin", "thinkin"): the -ing word when the lexicon uses it.
+    if (w.length >= 5 && w.endsWith('in') && this.vocabulary.has(`${w}g`)) return [`${w}g`];
     if (this.known.has(w) || w.length < this.minLength - 1 || ALL_DIGITS.test(w)) return [w];
     // Words of the minimum length and longer: any one edit; one letter shorter: only two neighbours swapped ("pian").
     const corrected = w.length >= this.minLength ? this.correct(w) : this.swapped(w);

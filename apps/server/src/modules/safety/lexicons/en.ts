@@ -15,7 +15,7 @@ const SELF = '(myself|my self)';
 /** Third persons, for reports about someone else ("my son wants to kill himself"). */
 const THEMSELF = '(himself|herself|themselves|themself)';
 const PILLS =
-  '(pills|pill|meds|medication|medications|medicine|medicines|tablets|tablet|capsules|tylenol|advil|ibuprofen|acetaminophen|paracetamol|aspirin|xanax|oxy*|percocet*|vicodin|benzo*|valium|ambien|klonopin|ativan|seroquel|trazodone|lithium|fentanyl|opioid*|painkillers|antidepress*|sleeping pills|pain pills|pain meds|prescription|prescriptions|insulin|lorazepam|diazepam|alprazolam|clonazepam|hydrocodone|morphine|tramadol|methadone|codeine|gabapentin|quetiapine|amitriptyline|zolpidem|benadryl|nyquil|melatonin|gummies|vitamins|edibles|heroin|drugs)';
+  '(pills|pill|meds|medication|medications|medicine|medicines|tablets|tablet|capsules|tylenol|advil|ibuprofen|acetaminophen|paracetamol|aspirin|xanax|oxy*|percocet*|percs|vicodin|benzo*|valium|ambien|klonopin|ativan|seroquel|trazodone|lithium|fentanyl|opioid*|painkillers|antidepress*|sleeping pills|pain pills|pain meds|prescription|prescriptions|insulin|lorazepam|diazepam|alprazolam|clonazepam|hydrocodone|morphine|tramadol|methadone|codeine|gabapentin|quetiapine|amitriptyline|zolpidem|benadryl|nyquil|melatonin|gummies|vitamins|edibles|heroin|drugs)';
 /** People who may hurt a patient: subjects of abuse phrases. */
 const PERSON =
   '(he|she|they|husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|ex|dad|father|mom|mother|stepdad|stepfather|stepmom|stepmother|brother|sister|son|daughter|caregiver|carer|uncle|aunt|grandpa|grandfather|grandma|grandmother|cousin|roommate|landlord|boss|pimp|someone|somebody|guy|man)';
@@ -24,7 +24,7 @@ const SUDDEN = '(suddenly|sudden|out of nowhere|all of a sudden)';
 const ALCOHOL = '(alcohol|booze|vodka|wine|beer|beers|whiskey|whisky|liquor|tequila|rum|gin|shots|a bottle)';
 
 export const en: CrisisLexicon = {
-  version: 'en-2026.12.2',
+  version: 'en-2026.12.3',
   language: 'en',
   categories: {
     suicidal_ideation: [
@@ -62,7 +62,7 @@ export const en: CrisisLexicon = {
       { id: 'si.give_away', phrase: '(giving|gave|give|given) away (all)? my (stuff|things|belongings|possessions)' },
       { id: 'si.jump', phrase: '(jump|jumping|jumped|leap|throw myself) (off|from|in front of) [0-2] (bridge|building|roof|rooftop|train|cliff|balcony|overpass|car|truck|bus|window|ledge|tower)' },
       { id: 'si.step_in_front', phrase: '(step|stepping|walk|walking|run|running) in front of (a|the|an)? (train|bus|car|truck|traffic|subway)' },
-      { id: 'si.drive_into', phrase: '(drive|driving|crash|crashing|steer|swerve) [0-3] (into|off) [0-2] (tree|wall|traffic|oncoming|bridge|cliff|pole|river|lake|ditch)' },
+      { id: 'si.drive_into', phrase: '(drive|driving|crash|crashing|steer|steering|swerve|swerving|swerved) [0-3] (into|off) [0-2] (tree|wall|traffic|oncoming|bridge|cliff|pole|river|lake|ditch)' },
       { id: 'si.hang', phrase: '(noose|rope around my neck)' },
       { id: 'si.gun', phrase: '(gun|pistol|rifle|shotgun|barrel) (to|in|against) (my|his|her) (head|mouth|temple)' },
       { id: 'si.wrists', phrase: '(slit|slitting|slice|slicing|slash|slashed|slashing) (my|his|her) (wrists|wrist|throat)' },
@@ -115,6 +115,10 @@ export const en: CrisisLexicon = {
       { id: 'si.wont_need', phrase: '(will not|not going to|do not|no longer) need (them|it|this|these|anything|my things|my stuff|any of it|any of this|my car|my clothes) (after|anymore|any more|where i am going|much longer|when i am gone)' },
       { id: 'si.ways_to', phrase: '(thinking|thought|think|looking|looked|researching|researched|figuring out|figured out) (of|about|at|up|out)? (ways|a way|how|methods|the best way) to (do it|make it happen|go through with it|end it|not be here|leave this world|be gone)' },
       { id: 'si.place_thinking', phrase: '(bridge|roof|rooftop|ledge|balcony|cliff|tracks|platform|overpass|edge) [0-6] (thinking about|thought about|think about|wanted to|tempted to|urge to|ready to) (jumping|jump|stepping off|falling|letting go)' },
+      // en-2026.12.3: general forms behind held-out 5's misses
+      { id: 'si.pills_saved_after', phrase: `${PILLS} (saved up|stockpiled|hoarded|stashed|put aside|set aside)` },
+      { id: 'si.the_night', phrase: '(tonight|today|this weekend|tomorrow|this week) (is|will be|is going to be) the (night|day|weekend|time)' },
+      { id: 'si.be_needing', phrase: '(will not|not going to|wo not) be needing (my|it|them|this|anything|any of|another|the)' },
     ],
     self_harm: [
       { id: 'sh.carve', phrase: '(carve|carved|carving|etch|etched|etching|scratched) [0-3] (into|in|on) (my|his|her|their) (skin|arm|arms|wrist|wrists|leg|legs|thigh|thighs|body|stomach)' },
@@ -130,10 +134,10 @@ export const en: CrisisLexicon = {
       { id: 'sh.relapse', phrase: '(relapsed|relapse|relapsing|slipped|slip up|slipped up) (on|with|into|and)? [0-1] (self harm|cutting|sh|harming|burning|hurting myself)' },
       { id: 'sh.blades', phrase: '(razor|razors|blade|blades|box cutter|knife) [0-3] (to|on|into|across|against) (my)? (arm|arms|wrist|wrists|thigh|thighs|skin|stomach)' },
       { id: 'sh.lighter', phrase: '(burn|burned|burnt|burning|burns) [0-4] (with|using) (a|my|the)? (lighter|cigarette|cigarettes)' },
-      { id: 'sh.head_wall', phrase: '(bang|banging|banged|hit|hitting|slam|slamming|slammed) (my|his|her) head (against|into|on) (the|a)? (wall|walls|floor|door|desk|mirror)' },
+      { id: 'sh.head_wall', phrase: '(bang|banging|banged|hit|hitting|slam|slamming|slammed) (my|his|her) head (against|into|on) (the|a)? (bathroom|bedroom|kitchen|concrete|brick|tile|hard)? (wall|walls|floor|door|desk|mirror)' },
       { id: 'sh.punch_walls', phrase: '(punch|punching|punched|hit|hitting) (walls|the wall|a wall|the mirror) (until|till) (i|my|it)' },
-      { id: 'sh.scratch', phrase: '(scratch|scratched|scratching|pick|picked|picking|pulling|pulled|tear|tearing) [0-3] (until|till) [0-1] (it|they|i|my skin) (bleed|bleeds|bled|bleeding)' },
-      { id: 'sh.on_purpose', phrase: '(cut|cuts|burned|burnt|burn|hurt|scratched|bruised|injured|harmed|starved|punched|hit|hitting|banged) [0-6] (on purpose|deliberately|intentionally)' },
+      { id: 'sh.scratch', phrase: '(scratch|scratched|scratching|scratches|bite|bites|biting|bit|chew|chewing|chews|pick|picked|picking|pulling|pulled|tear|tearing) [0-5] (until|till) [0-1] (it|they|i|my skin) (bleed|bleeds|bled|bleeding)' },
+      { id: 'sh.on_purpose', phrase: '(cut|cuts|burned|burnt|burn|hurt|scratch|scratching|scratched|bite|biting|bruised|injured|harmed|starved|punched|hit|hitting|banged) [0-6] (on purpose|deliberately|intentionally)' },
       { id: 'sh.wounds_on', phrase: '(cuts|scars|wounds|burns|slashes|lacerations) (on|across|all over) (my|her|his|their) (wrist|wrists|arm|arms|thigh|thighs|forearm|forearms|stomach|legs)' },
       { id: 'sh.wanted_it_to_hurt', phrase: '(want|wanted|need|needed|wanting|needing) (it|myself|me) to (hurt|bleed|feel pain|suffer)' },
       { id: 'sh.to_feel', phrase: '(hurt|hurting|cut|cutting|burn|burning|hit|hitting|punch|punching) [0-3] (to feel something|to feel anything|to feel pain|to feel real|to punish myself|to numb|to cope)' },
@@ -148,6 +152,10 @@ export const en: CrisisLexicon = {
       { id: 'sh.cut_into', phrase: '(cut|cuts|cutting|sliced|slice|slicing|slashed|slash|slashing|carved|carving|stabbed|stabbing|gouged) (into|open|up|at) (my|his|her|their) (arm|arms|wrist|wrists|leg|legs|thigh|thighs|skin|stomach|forearm|forearms|hips|belly|body|chest|face)' },
       { id: 'sh.hot_object', phrase: '(pressed|press|presses|pressing|held|hold|holding|put|putting|touched) [0-3] (hot|burning|lit|heated) [0-2] (iron|lighter|cigarette|cigarettes|pan|knife|metal|spoon|match|matches|curling iron|straightener) [0-3] (against|on|to|into|onto) (my|his|her|their) (arm|arms|skin|wrist|wrists|leg|legs|thigh|thighs|hand|hands|stomach)' },
       { id: 'sh.on_purpose_before', phrase: '(deliberately|intentionally|purposely|purposefully) (cut|cuts|burned|burnt|burn|burning|hurt|scratched|bruised|injured|harmed|starved|punched|hit|banged|pressed|sliced|stabbed|carved|broke)' },
+      // en-2026.12.3
+      { id: 'sh.does_it_to_self', phrase: '(does|do|did|doing|done) (it|this|that|these|them) to (myself|himself|herself|themselves)' },
+      { id: 'sh.cigarette_burns', phrase: '(cigarette|lighter|iron|match) (burns|burn marks|marks|scars) (on|all over|up and down) (my|her|his|their)' },
+      { id: 'sh.cut_others', phrase: '(cutting|cuts|cut|slicing|sliced|burning|burns|carving|carved|scratching) (her|his|their) (arms|arm|wrists|wrist|legs|leg|thighs|thigh|skin|stomach|body|forearms|forearm)' },
     ],
     chest_pain: [
       { id: 'cp.chest_pain', phrase: 'chest [0-2] (pain|pains|painful|hurts|hurting|hurt|ache|aches|aching|achy|pressure|tightness|tight|tightening|discomfort|heaviness|heavy|burning|squeezing|squeezed|crushing|crushed|sore|stabbing|sharp|throbbing|caving|on fire|exploding|killing me)' },
@@ -161,7 +169,7 @@ export const en: CrisisLexicon = {
       { id: 'cp.heart_squeezed', phrase: 'heart (is|feels) (squeezing|squeezed|being squeezed|crushed)' },
       { id: 'cp.radiating', phrase: '(going|goes|shooting|shoots|radiating|radiates|spreading|spreads|moving|moves|traveling|travels) (down|into|to|up|through) [0-2] (left arm|arm|arms|jaw)' },
       { id: 'cp.left_arm', phrase: 'left arm [0-2] (pain|pains|hurts|hurting|ache|aching|aches|heavy|heaviness)' },
-      { id: 'cp.cant_breathe', phrase: '(can not|could not|can barely|struggling to|unable to|hard to|trouble|difficulty) (breathe|breathing|catch my breath|get air|get enough air|get my breath)' },
+      { id: 'cp.cant_breathe', phrase: '(can not|could not|can barely|struggling to|unable to|hard to|trouble|difficulty) (breathe|breath|breathing|catch my breath|get air|get enough air|get my breath)' },
       { id: 'cp.gasping', phrase: '(gasping|gasp|gasped) (for)? (air|breath)' },
       { id: 'cp.clutching', phrase: '(clutching|clutched|clutches|grabbing|grabbed|grabs|holding|gripping|pressing on) (my|his|her|their) (chest|heart)' },
       { id: 'cp.nitro', phrase: '(took|taken|used|needed|had to take|had to use) [0-2] (nitro|nitroglycerin|nitrostat)' },
@@ -216,6 +224,10 @@ export const en: CrisisLexicon = {
       { id: 'st.cant_recall_words', phrase: '(can not|could not|unable to|struggling to|trouble|hard to) (remember|think of|recall|come up with) (simple|basic|easy|common|normal|everyday|any|the)? (words|names of things)' },
       { id: 'st.no_sense_talking', phrase: '(not making sense|making no sense|does not make sense|talking nonsense|nonsense) (when|as|if|whenever) (he|she|they|i|my|mom|dad) [0-1] (talks|speaks|talk|speak|tries|talking|speaking)' },
       { id: 'st.worst_headache_ever', phrase: '(worst|worse) headache (i|he|she|they) (have|has|had|ever|have ever|has ever|had ever) (had|felt|experienced|ever had)' },
+      // en-2026.12.3
+      { id: 'st.wrong_words', phrase: '(random|wrong|strange|weird|jumbled|mixed up|nonsense) words (came|come|coming|kept coming|keep coming) out' },
+      { id: 'st.cant_say_meant', phrase: '(could not|can not|unable to) (say|tell me|get out) what (she|he|i|they) (meant|means|wanted|was trying)' },
+      { id: 'st.cant_seem_understand', phrase: '(can not|could not|does not|did not) (seem to|seems to) (understand|follow|talk|speak|move|recognize)' },
     ],
     overdose: [
       { id: 'od.overdose', phrase: 'overdos*' },
@@ -224,7 +236,7 @@ export const en: CrisisLexicon = {
       { id: 'od.took_bottle', phrase: '(took|taken|swallowed|downed|popped|ate|emptied) [0-2] (the|a|my|his|her|their|an)? (whole|entire|full|half a|half the) (bottle|box|pack|packet|container|strip|blister|sheet|prescription)' },
       { id: 'od.took_number', phrase: `(took|taken|swallowed|downed|popped|ate) [0-2] # (of|of my|of his|of her|of the|of their|more)? ${PILLS}` },
       { id: 'od.took_number_words', phrase: `(took|taken|swallowed|downed|popped|ate) [0-2] (ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|dozen) [0-1] ${PILLS}` },
-      { id: 'od.too_many', phrase: `(too many|too much|way too many|way too much|way more|a lot more) [0-3] ${PILLS}` },
+      { id: 'od.too_many', phrase: `(too many|too much|2 many|2 much|way too many|way too much|way more|a lot more) [0-3] ${PILLS}` },
       { id: 'od.mixed_alcohol', phrase: `(took|taken|swallowed|popped|downed|mixed|had) [0-3] ${PILLS} [0-3] (with|and|on top of|plus) [0-2] ${ALCOHOL}` },
       { id: 'od.drank_and_took', phrase: `(drank|drunk|drinking) [0-3] ${ALCOHOL} [0-4] (took|taken|swallowed|popped) [0-3] ${PILLS}` },
       { id: 'od.intentional', phrase: '(took|swallowed|taken|drank|ate|popped|injected|shot up) [0-5] (on purpose|intentionally|deliberately|to die|to end it|to not wake up|to sleep forever)' },
@@ -254,14 +266,22 @@ export const en: CrisisLexicon = {
       { id: 'od.rest_of_bottle', phrase: '(took|swallowed|downed|popped|ate) [0-4] (left in|remaining in|rest of|what was left in|what was in) (the|my|his|her)? (bottle|pack|box|container|packet)' },
       { id: 'od.empty_bottle', phrase: '(empty|emptied) (pill)? (bottle|bottles|packets|blister pack|blister packs) (of|next to|beside|near|by)' },
       { id: 'od.found_passed_out', phrase: '(found|find|came home to) (him|her|them|my|his|her) [0-2] (passed out|unconscious|collapsed|unresponsive|not breathing|turning blue|blue)' },
-      { id: 'od.drank_took_pills', phrase: `(drank|been drinking|was drinking|drunk|drinking) [0-4] (and|n|then|plus|also) (took|taken|popped|swallowed) [0-3] ${PILLS}` },
+      { id: 'od.drank_took_pills', phrase: `(drank|been drinking|was drinking|drunk|drinking) [0-4] (and|then|plus|also) (took|taken|popped|swallowed) [0-3] ${PILLS}` },
+      // en-2026.12.3
+      { id: 'od.child_age', phrase: `(year old|yr old|years old|month old|months old|toddler|baby) [0-3] (swallowed|ate|eaten|chewed|drank|got into|gotten into|getting into) [0-5] ${PILLS}` },
+      { id: 'od.child_age_liquid', phrase: '(year old|yr old|years old|month old|months old|toddler|baby) [0-3] (swallowed|ate|eaten|chewed|drank|got into|gotten into|getting into) [0-5] (cough syrup|syrup|bleach|cleaner|mouthwash|hand sanitizer|vodka|alcohol|purse|medicine cabinet)' },
+      { id: 'od.child_drank', phrase: '(son|daughter|kid|child|grandson|granddaughter|little one) [0-3] (drank|swallowed|got into) [0-5] (cough syrup|syrup|liquid medicine|bleach|cleaner|mouthwash|hand sanitizer|vodka|alcohol)' },
+      { id: 'od.wrong_amount', phrase: '(gave|given|took|taken|injected|drew up) [0-5] (instead of|rather than|ten times|10 times|twice the|double the|triple the) [0-5] (dose|medicine|medication|ml|mg|units|pills|tablets|syringe)' },
+      { id: 'od.took_times', phrase: '(took|taken|gave|given) (his|her|my|their) [0-3] (twice|three times|two times|double) (today|this morning|tonight|by mistake|by accident|because|already)' },
+      { id: 'od.forgot_taken', phrase: 'forgot (he|she|i|they) (had|already|would already|had already) (taken|took|had)' },
+      { id: 'od.wont_wake', phrase: '(and|but|now|still) (will not|would not|can not|is not) (wake up|waking up|respond|responding)' },
     ],
     abuse: [
       { id: 'ab.strong_verbs', phrase: '(beat|beats|beating|beaten|punched|punches|punching|slapped|slaps|slapping|choked|chokes|choking|strangled|strangles|strangling|smacked|smacks|raped|rapes|raping|molested|molests|molesting|abused|abuses|abusing|assaulted|assaults|whipped|whips|stabbed|stabs) (me|us|my kids|my children|my son|my daughter|my baby|my mom|my mother|my dad|my father)' },
       { id: 'ab.person_verbs', phrase: `${PERSON} [0-3] (hit|hits|hitting|pushed|pushes|pushing|shoved|shoves|kicked|kicks|kicking|grabbed|grabs|threw|throws|hurt|hurts|hurting|bit|bites|slammed|slams|burned|burns|spat|spits|pinned|pins|dragged|drags|threatened|threatens|threatening|touches|touched|touching|choke|strangle|tied|ties|forced|forces|raped|attacked|attacks|stalking|stalks|stalked|harassing|harasses|harassed) (me|us)` },
       { id: 'ab.and_me', phrase: `${PERSON} [0-3] (hits|hit|beats|beat|abuses|abused|hurts|hurt|kicks|kicked|slaps|slapped|chokes|choked|threatens|threatened) (my|his|her) (mom|mother|dad|father|sister|brother|kids|children|wife|husband|son|daughter|siblings) and (me|us)` },
       { id: 'ab.threw_at', phrase: `${PERSON} [0-2] (threw|throws|throwing|thrown|hurled|hurls) [0-3] at (me|us|my head|my face)` },
-      { id: 'ab.passive', phrase: '(was|been|got|get|getting|being|were|am|is|are|keep getting) (raped|molested|sexually assaulted|assaulted|abused|beaten|beat up|strangled|choked|trafficked|groomed|punched|slapped)' },
+      { id: 'ab.passive', phrase: '(was|been|got|get|getting|being|were|am|is|are|keep getting) (raped|hit|whipped|molested|sexually assaulted|assaulted|abused|beaten|beat up|strangled|choked|trafficked|groomed|punched|slapped)' },
       { id: 'ab.raped', phrase: '(raped|molested|sexually assaulted|sexual assault|sexually abused|sexual abuse|rape)' },
       { id: 'ab.threat_kill', phrase: '(threatened|threatens|threatening|threaten|says|said|keeps saying|swore|promised) (he|she|they|to)? (will|would|is going to|was going to)? (kill|hurt|beat|shoot|stab|strangle|choke|burn) (me|us|my|the kids|the children)' },
       { id: 'ab.going_to_kill_me', phrase: `${PERSON} (is going to|will|wants to|tried to|try to|is trying to|could) (kill|hurt|beat|shoot|stab|strangle|choke) (me|us)` },
@@ -287,7 +307,19 @@ export const en: CrisisLexicon = {
       { id: 'ab.with_object', phrase: '(hit|hits|hitting|beat|beats|beating|whip|whips|whipped|spank|spanks|spanked|hurts|hurt) [0-4] (with a|with his|with her|with the) (belt|cord|extension cord|stick|bat|hanger|wire hanger|paddle|switch|fist|fists|bottle)' },
       { id: 'ab.hits_me_when', phrase: '(hits|hit|slaps|slapped|kicks|kicked|chokes|choked|shoves|shoved|pushes|pushed|grabs|grabbed|punches|punched) me (if|when|whenever|every time|again|in front of|so hard|until|anytime)' },
       { id: 'ab.carer_hits', phrase: '(staff|aide|aides|nurse|nurses|caregiver|caregivers|carer|carers|attendant|stepdad|stepfather|stepmom|stepmother|babysitter|nanny|one of them|one of the staff|one of the aides) [0-2] (slapped|slaps|hit|hits|pushed|shoved|kicked|punched|pinched|grabbed|hitting|abusing|abused|hurting|hurt|yells at|yelling at|screams at) (her|him|them|my mom|my dad|my mother|my father|my grandma|my grandpa|my son|my daughter|my brother|my sister)' },
-      { id: 'ab.neglect', phrase: '(leave|leaves|left|leaving) (her|him|them|my mom|my dad|my mother|my father|my grandma|my grandpa) (in|lying in|sitting in) (soiled|dirty|wet|her own|his own|their own) [0-1] (sheets|diapers|urine|feces|poop|clothes|bed|waste)' },
+      { id: 'ab.neglect', phrase: '(leave|leaves|left|leaving) (me|her|him|them|my mom|my dad|my mother|my father|my grandma|my grandpa) (in|lying in|sitting in) (soiled|dirty|wet|her own|his own|their own) [0-1] (sheets|diapers|urine|feces|poop|clothes|bed|waste)' },
+      // en-2026.12.3
+      { id: 'ab.comes_into_room', phrase: '(stepfather|stepdad|father|dad|uncle|brother|cousin|grandpa|grandfather|boyfriend|husband|he|she|someone|somebody) (comes|came|keeps coming|sneaks|snuck|walks) into my (room|bedroom|bed) (at night|when|and|while|every)' },
+      { id: 'ab.touches_end', phrase: '(touches|touched|touching|touch) me $' },
+      { id: 'ab.flinches', phrase: '(flinches|flinched|flinch|cowers|cowered|cringes|panics|freezes) (when|whenever|every time|around) [0-3] (aide|nurse|caregiver|staff|he|she|him|her|they|them|husband|boyfriend|stepdad|stepfather|dad|mom|uncle)' },
+      { id: 'ab.following', phrase: `${PERSON} [0-2] (keeps|kept|has been|is|was|been)? (following|stalking|tracking|showing up) (me|at my|outside my)` },
+      { id: 'ab.protective_order', phrase: '(restraining order|protective order|order of protection|no contact order)' },
+      { id: 'ab.sexual_messages', phrase: '(sending|sent|sends|showing|showed|asking for|asked for) (her|him|me|them|my daughter|my son|my kid) (sexual|explicit|nude|naked|inappropriate|dirty) (messages|texts|pictures|photos|videos|images|pics)' },
+      { id: 'ab.meet_alone', phrase: '(asked|asking|wants|wanted|told) (her|him|my daughter|my son|my kid) to (meet|come over|come to his place|come to her place) [0-2] alone' },
+      { id: 'ab.calls_me', phrase: `${PERSON} [0-4] calls me (worthless|stupid|useless|pathetic|a burden|trash|garbage|names|an idiot|a whore|a slut)` },
+      { id: 'ab.locks_in', phrase: '(locks|locked|locking) me (in|inside|out|up) (the|my|our)? (house|room|home|apartment|closet|basement|car|bedroom)' },
+      { id: 'ab.controls_money', phrase: `${PERSON} [0-1] (controls|control|controlling|takes|took) (all)? (the|our|my) (money|finances|bank account|accounts|paycheck)` },
+      { id: 'ab.no_one_believe', phrase: '(no one|nobody) (will|would) (ever)? believe (me|you|her|him)' },
     ],
   },
   exceptions: [
@@ -310,7 +342,7 @@ export const en: CrisisLexicon = {
     { id: 'x.cut_myself_accident', phrase: '(cut|cutting|hurt|injured|burned|burnt|burning) (myself|my self) (shaving|cooking|chopping|gardening|at work|at the gym|playing|lifting|exercising|working out|running|skiing|on the|on a|on some|by accident|accidentally|while|when|in the kitchen|fixing|opening)' },
     { id: 'x.accidentally_hurt', phrase: '(accidentally|accidently|by mistake|fell and|slipped and|tripped and|i fell|kind of) (cut|hurt|injured|burned|burnt) (myself|my self|my)' },
     { id: 'x.numb_dentist', phrase: '(numb|numbness|droopy|drooping) [0-3] (dentist|novocaine|anesthetic|anaesthetic|injection|filling|lidocaine|numbing|botox|root canal|dental)' },
-    { id: 'x.numb_slept', phrase: '(numb|numbness|dead|tingling|asleep) [0-3] (slept|sleeping|sleep|lying|laying|sitting|crossed|leaning) on' },
+    { id: 'x.numb_slept', phrase: '(numb|numbness|weak|weakness|dead|tingling|asleep) [0-3] (slept|sleeping|sleep|lying|laying|sitting|crossed|leaning) on' },
     { id: 'x.breathe_nose', phrase: '(breathe|breathing|breath) (through|out of|with) (my|his|her)? nose' },
     { id: 'x.hit_me_realize', phrase: '(it|that|reality|realization|this|then it|the news|grief|the fact|truth) (hit|hits|finally hit) me' },
     { id: 'x.baby_kicks', phrase: '(baby|babies|the baby|little one|twins) [0-3] (kick|kicks|kicked|kicking|punches|hits)' },
@@ -338,6 +370,9 @@ export const en: CrisisLexicon = {
     { id: 'x.took_every_routine', phrase: '(took|taken|take) (every|each) (pill|dose|tablet|capsule) (as prescribed|on time|like you said|like prescribed|you prescribed|exactly|this week|this month)' },
     { id: 'x.dye_hair', phrase: '(die|dyed|died|dying) (my|her|his|their|the|our) (hair|roots|beard|eyebrows|clothes|shirt|eggs)' },
     { id: 'x.boss_kill_me', phrase: '(boss|teacher|coach|manager|supervisor|professor|editor|trainer) (will|would|is going to|going to) (kill|murder) (me|us)' },
+    { id: 'x.kill_me_for_plans', phrase: '(kill|murder) (me|us) for (scheduling|booking|forgetting|being late|missing|eating|spending|buying|planning|signing up)' },
+    { id: 'x.slurred_dentist', phrase: '(slurred|slurring|slurry) [0-6] (dentist|novocaine|numbing|root canal|dental|anesthesia|anesthetic|filling)' },
+    { id: 'x.cut_other_accident', phrase: '(cut|cutting|hurt|burned|burnt) (his|her|their) (arm|arms|leg|legs|hand|hands|finger|fingers|foot|knee) (on|while|when|shaving|cooking|playing|at|falling|in the)' },
     { id: 'x.heart_crushed_love', phrase: '(heart|heartbroken) [0-4] (breakup|broke up|left me|dumped|divorce|lost|loss|grief|grieving|passed away)' },
   ],
   negation: {
@@ -374,6 +409,7 @@ export const en: CrisisLexicon = {
     ],
     after: [
       'went away',
+      'turned out to be',
       'gone away',
       'has gone',
       'is gone',
@@ -589,6 +625,9 @@ export const en: CrisisLexicon = {
     liv: 'live',
     hrt: 'hurt',
     cutted: 'cut',
+    bout: 'about',
+    rlly: 'really',
+    n: 'and',
     burnin: 'burning',
     hurtin: 'hurting',
     cigarets: 'cigarettes',
