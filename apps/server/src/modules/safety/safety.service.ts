@@ -139,11 +139,19 @@ export class SafetyService implements MessageWorkflow {
     const settings = await this.settingsOf(thread.org_id);
     if (!settings.offHoursReplyEnabled) return;
     const avail = this.availability();
+    // Already answered during this closed period, as the thread read for this send says: nothing to do, no lock on
+    // the thread (every patient message of a closed period comes here; only the first replies). A reply made since
+    // that read is found again under the lock below.
+    const sameClosedPeriod = async (last: Date | null): Promise<boolean> => {
+      if (!last) return false;
+      const reopened = await avail.nextOpening(thread.org_id, thread.department_id, last);
+      return reopened === null || reopened.getTime() > at.getTime();
+    };
+    if (await sameClosedPeriod(thread.auto_replied_at)) return;
     const nextOpening = await avail.nextOpening(thread.org_id, thread.department_id, at);
     const claimed = await this.db.transaction().execute(async (tx) => {
-      const last = await this.store.lockAutoReply(tx, thread.id);
       // Already answered during this closed period: the practice has not opened since the last reply.
-      if (last && (await avail.nextOpening(thread.org_id, thread.department_id, last))!.getTime() > at.getTime()) return false;
+      if (await sameClosedPeriod(await this.store.lockAutoReply(tx, thread.id))) return false;
       await this.store.setAutoReplied(tx, thread.id, at);
       return true;
     });
