@@ -87,9 +87,10 @@ import { AnalyticsStore } from './modules/workflow/analytics.store.js';
 import { AnalyticsService } from './modules/workflow/analytics.service.js';
 import { workflowHandlers } from './modules/workflow/workflow.routes.js';
 import { SafetyStore } from './modules/safety/safety.store.js';
-import { SafetyService, type CrisisDetector } from './modules/safety/safety.service.js';
-import { detectCrisis } from './modules/safety/crisis-detector.js';
-import { compiledLexicon } from './modules/safety/lexicons/index.js';
+import { SafetyService } from './modules/safety/safety.service.js';
+import { LexiconOverridesStore } from './modules/safety/lexicon-overrides.store.js';
+import { LexiconOverridesService } from './modules/safety/lexicon-overrides.service.js';
+import { lexiconOverridesHandlers } from './modules/safety/lexicon-overrides.routes.js';
 // availability (begin)
 import { AvailabilityStore } from './modules/availability/availability.store.js';
 import { AvailabilityService } from './modules/availability/availability.service.js';
@@ -150,6 +151,8 @@ export interface Services {
   inbox: InboxService;
   routing: RoutingService;
   safety: SafetyService;
+  /** The organizations' crisis lexicons (overrides of the base lexicon) and the detector of the send path. */
+  lexicon: LexiconOverridesService;
   analytics: AnalyticsService;
   /** The workflow clock (the system clock; tests pass a controllable one). */
   clock: Clock;
@@ -278,10 +281,11 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config, 
     onCallNow: (o, d, at) => availabilityService.onCallNow(o, d, at),
     timeZone: async (o) => (await availabilityService.calendarFor(o, null)).timeZone,
   };
-  // Every patient message is checked against the English lexicon. The Spanish one is ready (modules/safety/lexicons)
-  // but applies only once a patient's language is recorded (#5): run on English text its typo tolerance and missing
-  // English negations misfire ("I'm not suicidal" matched Spanish "suicidio").
-  const detector: CrisisDetector = { detect: (_orgId, text) => detectCrisis(text, compiledLexicon('en')) };
+  // Every patient message is checked against its organization's lexicon: the English base lexicon with the
+  // organization's overrides (docs/decisions/0021). The Spanish one is ready (modules/safety/lexicons) but applies only
+  // once a patient's language is recorded (#5): run on English text its typo tolerance and missing English negations
+  // misfire ("I'm not suicidal" matched Spanish "suicidio").
+  const lexicon = new LexiconOverridesService(db, new LexiconOverridesStore(db), audit);
 
   const routingStore = new RoutingStore(db);
   const workflowStore = new WorkflowStore(db);
@@ -290,7 +294,7 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config, 
   const workflow = new WorkflowService(db, workflowStore, routingStore, threads, sla, audit, outbox, clock, () => availability);
   const inbox = new InboxService(db, new InboxStore(db), threads, users, orgs, audit, clock);
   const analytics = new AnalyticsService(db, new AnalyticsStore(db), users, orgs, audit);
-  const safety = new SafetyService(db, new SafetyStore(db), routingStore, messages, threads, users, orgs, keyring, audit, outbox, sla, clock, () => availability, () => detector);
+  const safety = new SafetyService(db, new SafetyStore(db), routingStore, messages, threads, users, orgs, keyring, audit, outbox, sla, clock, () => availability, () => lexicon);
   threads.useRouter(routing);
   // {provider.name} in templates: the thread's assignee when a provider owns it, else the care team's provider.
   templates.useResponsibleProvider(async (t, fallback) => {
@@ -330,7 +334,7 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config, 
   const broadcasts = new BroadcastService(db, broadcastStore, users, orgs, messagingAccess, broadcastSender, keyring, audit);
   return {
     keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore, jobs, notifications, channels,
-    availability: availabilityService, workflow, inbox, routing, safety, clock, analytics,
+    availability: availabilityService, workflow, inbox, routing, safety, lexicon, clock, analytics,
     scheduledMessages, followUps, chartNotes,
     tags, rollout, messagingAccess, patientArchive, broadcasts, broadcastSender,
     templates, reactions, mentions,
@@ -439,6 +443,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...eventHandlers(services.events),
     ...notificationHandlers(services.notifications),
     ...workflowHandlers(services),
+    ...lexiconOverridesHandlers(services.lexicon),
     ...availabilityHandlers(services.availability), // availability
     // 0011
     ...schedulingHandlers(services.scheduledMessages, services.followUps),
@@ -496,6 +501,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   services.notifications.setLogger(opts.logger);
   services.workflow.log = opts.logger;
   services.safety.log = opts.logger;
+  services.lexicon.log = opts.logger;
   services.scheduledMessages.setLogger(opts.logger);
   services.broadcastSender.setLogger(opts.logger);
   if (opts.pool) {

@@ -229,6 +229,11 @@ messaging.expectations           401   ok    ok    ok    ok    ok    ok    ok   
 analytics.report                 401   403   403   403   403   403   ok    403   401   ok    403   403
 analytics.export                 401   403   403   403   403   403   ok    403   401   ok    403   403
 # workflow (end)
+# crisis lexicon overrides (0021)
+safety.lexicon.get               401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
+safety.lexicon.update            401   403   403   403   403   403   ok    403   401   ok    403   403
+safety.lexicon.history           401   403   403   403   403   403   ok    ok    401   ok    403   403
+safety.lexicon.check             401   403   403   403   403   403   ok    403   401   ok    403   403
 scheduledMessages.create         401   403   403   ok    ok    404   403   403   401   403   404   403
 scheduledMessages.list           401   403   403   ok    ok    404   403   403   401   403   404   403
 scheduledMessages.overview       401   403   403   ok    ok    ok    ok    403   401   ok    ok    403
@@ -336,6 +341,10 @@ broadcasts.cancel                401   403   403   404   ok    404   403   403  
 //   template per cell (organization: admins; personal: the provider). render fills the organization template for
 //   thread A (:internal the provider–nurse thread): admins lack the capability (403), staff who cannot write in the
 //   thread get 404 like for a message.
+// - safety.lexicon.* (0021) act on the caller's own organization's crisis lexicon (org B's admin: org B's). Every staff
+//   role reads it (like the workflow settings), admins and compliance read its revision history, admins alone save a
+//   revision and try texts against it (role-level 403 for everyone else). update saves the caller's organization's
+//   current revision again as a reset to base (`{ baseVersion }`), based on the revision its admin reads just before.
 // - reactions.*: 👍 on the provider's message in thread A (:internal the nurse's message in the internal thread):
 //   whoever may see the thread; adding twice or removing what is not there is fine (idempotent).
 
@@ -953,6 +962,14 @@ const REQUESTS: Record<string, Request> = {
   'analytics.export': (a) => attempt(client(a).downloadAnalyticsCsv({ from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' })),
   'messaging.expectations': (a) => attempt(client(a).call('messaging.expectations', { query: {} })),
   // workflow (end)
+  // crisis lexicon overrides (0021)
+  'safety.lexicon.get': (a) => attempt(client(a).call('safety.lexicon.get')),
+  'safety.lexicon.update': async (a) => {
+    const current = await practiceOf(a).admin.client.call('safety.lexicon.get');
+    return attempt(client(a).call('safety.lexicon.update', { body: { expectedRevision: current.revision, overrides: { baseVersion: current.baseVersion } } }));
+  },
+  'safety.lexicon.history': (a) => attempt(client(a).call('safety.lexicon.history', { query: { limit: 5 } })),
+  'safety.lexicon.check': (a) => attempt(client(a).call('safety.lexicon.check', { body: { text: 'matrix: I want to kill myself' } })),
   // scheduled send, follow-ups, chart notes (0011)
   'scheduledMessages.create': (a) =>
     attempt(client(a).call('scheduledMessages.create', { params: { threadId: w.threadA.id }, body: { id: uuid(), body: 'matrix: later', sendAt: new Date(Date.now() + 3600_000).toISOString() } })),

@@ -135,6 +135,7 @@ import {
   PatientTagsUpdate,
   TagList,
 } from './cohorts.js';
+import { CrisisLexiconCheck, CrisisLexiconCheckResult, CrisisLexiconHistoryQuery, CrisisLexiconRevision, CrisisLexiconSettings, CrisisLexiconUpdate } from './safety.js';
 
 /**
  * Who may call an endpoint before the policy module decides on the resource:
@@ -299,6 +300,11 @@ export const endpoints = {
   'workflow.settings.get': def({ method: 'GET', path: '/workflow/settings', summary: 'Automatic replies, crisis resources and guidance (staff)', tag: 'workflow', auth: 'session', status: 200, response: WorkflowSettings }),
   'workflow.settings.update': def({ method: 'PATCH', path: '/workflow/settings', summary: 'Change automatic replies, crisis resources and guidance (admin)', tag: 'workflow', auth: 'session', body: WorkflowSettingsUpdate, status: 200, response: WorkflowSettings }),
   'workflow.directMessages': def({ method: 'PUT', path: '/workflow/direct-messages', summary: 'Providers: whether patients may message you directly (otherwise through staff first)', tag: 'workflow', auth: 'session', body: DirectMessagePreference, status: 200, response: DirectMessagePreference }),
+  // crisis-language detection: the organization's lexicon overrides (docs/safety.md)
+  'safety.lexicon.get': def({ method: 'GET', path: '/safety/lexicon', summary: "The organization's crisis lexicon: base version, the revision of its overrides in force (or why they are stale), who saved it (staff)", tag: 'safety', auth: 'session', status: 200, response: CrisisLexiconSettings }),
+  'safety.lexicon.update': def({ method: 'PUT', path: '/safety/lexicon', summary: 'Save a new revision of the crisis lexicon overrides, based on the revision you read (admin); { baseVersion } alone goes back to the base lexicon', tag: 'safety', auth: 'session', body: CrisisLexiconUpdate, status: 200, response: CrisisLexiconSettings }),
+  'safety.lexicon.history': def({ method: 'GET', path: '/safety/lexicon/revisions', summary: 'Every saved revision of the crisis lexicon overrides, newest first (admin, compliance)', tag: 'safety', auth: 'session', query: CrisisLexiconHistoryQuery, status: 200, response: Page(CrisisLexiconRevision) }),
+  'safety.lexicon.check': def({ method: 'POST', path: '/safety/lexicon/check', summary: 'Check a text against the lexicon in force or proposed overrides, saving nothing; the text is never stored, logged or audited (admin)', tag: 'safety', auth: 'session', body: CrisisLexiconCheck, status: 200, response: CrisisLexiconCheckResult }),
   'messaging.expectations': def({ method: 'GET', path: '/messaging/expectations', summary: "For the composer: when to expect an answer, whether the practice is open, what to do when it can't wait", tag: 'workflow', auth: 'session', query: ExpectationsQuery, status: 200, response: Expectations }),
   // availability (begin): business hours, holidays, staff working hours and out of office, on call
   'availability.hours.get': def({ method: 'GET', path: '/availability/hours', summary: "The organization's business hours and time zone", tag: 'availability', auth: 'session', status: 200, response: BusinessHours }),

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Cursor, Limit, Timestamp, Uuid } from './common.js';
 
 /**
  * Crisis-language detection: the lexicon format. Haven checks every patient message against a versioned lexicon of
@@ -140,3 +141,96 @@ export const CrisisMatch = Type.Object({
   lexiconVersion: Type.String(),
 });
 export type CrisisMatch = Static<typeof CrisisMatch>;
+
+// ---- an organization's lexicon (safety.lexicon.*) -------------------------------------------------------------------
+
+/**
+ * Overrides as an admin sends them: `revision` may be left out and is ignored when given (the server numbers
+ * revisions itself and writes the new number there). Send `{ baseVersion }` alone to go back to the base lexicon.
+ */
+export const CrisisLexiconOverridesInput = Type.Object(
+  {
+    ...CrisisLexiconOverrides.properties,
+    revision: Type.Optional(Type.String({ maxLength: 40, description: 'Ignored: the server sets it to the new revision number' })),
+  },
+  { additionalProperties: false },
+);
+export type CrisisLexiconOverridesInput = Static<typeof CrisisLexiconOverridesInput>;
+
+/** One problem of stored overrides that no longer fit the base lexicon (a JSON pointer into the overrides). */
+export const CrisisLexiconProblem = Type.Object({ path: Type.String(), message: Type.String() });
+
+/** How big a revision is: what it adds, disables and replaces (never its phrases). */
+export const CrisisLexiconCounts = Type.Object({
+  added: Type.Integer({ description: 'Rules added, all categories' }),
+  disabled: Type.Integer({ description: 'Base rules and exceptions turned off' }),
+  exceptions: Type.Integer({ description: 'Exceptions added' }),
+  cues: Type.Integer({ description: 'Negation cues and pseudo-negations added' }),
+  replacements: Type.Integer({ description: 'Slang and spelling replacements' }),
+  keepWords: Type.Integer({ description: 'Words protected from typo correction' }),
+});
+export type CrisisLexiconCounts = Static<typeof CrisisLexiconCounts>;
+
+export const CrisisLexiconStatus = Type.Union([Type.Literal('base'), Type.Literal('merged'), Type.Literal('stale')], {
+  description:
+    'base: no overrides were ever saved; merged: the latest revision is in force; stale: the latest revision no longer fits the base lexicon (see problems) and detection uses the base lexicon until an admin saves a revision that fits',
+});
+
+/** The lexicon an organization's patient messages are checked against. */
+export const CrisisLexiconSettings = Type.Object({
+  language: Type.String({ description: 'Language of the base lexicon, e.g. en' }),
+  baseVersion: Type.String({ description: "Version of Haven's base lexicon in force, e.g. en-2026.11.1" }),
+  effectiveVersion: Type.String({ description: 'What matches report: <baseVersion>+<revision> when the overrides are in force, else baseVersion' }),
+  status: CrisisLexiconStatus,
+  problems: Type.Array(CrisisLexiconProblem, { description: 'Why stored overrides are stale (empty otherwise)' }),
+  revision: Type.Integer({ minimum: 0, description: 'Latest saved revision; 0 when none. Send it as expectedRevision with the next update' }),
+  overrides: Type.Union([CrisisLexiconOverrides, Type.Null()], { description: 'The latest revision (also when stale), null when none' }),
+  counts: Type.Union([CrisisLexiconCounts, Type.Null()]),
+  updatedBy: Type.Union([Uuid, Type.Null()], { description: 'Who saved the latest revision' }),
+  updatedAt: Type.Union([Timestamp, Type.Null()]),
+});
+export type CrisisLexiconSettings = Static<typeof CrisisLexiconSettings>;
+
+export const CrisisLexiconUpdate = Type.Object(
+  {
+    expectedRevision: Type.Integer({ minimum: 0, maximum: 2147483646, description: 'The revision this change is based on (0 when none yet); another one answers 409 conflict' }),
+    overrides: CrisisLexiconOverridesInput,
+  },
+  { additionalProperties: false },
+);
+export type CrisisLexiconUpdate = Static<typeof CrisisLexiconUpdate>;
+
+/** One saved revision, for the history (the overrides themselves are not repeated). */
+export const CrisisLexiconRevision = Type.Object({
+  revision: Type.Integer({ minimum: 1 }),
+  baseVersion: Type.String(),
+  version: Type.String({ description: '<baseVersion>+<revision>' }),
+  createdBy: Uuid,
+  createdAt: Timestamp,
+  counts: CrisisLexiconCounts,
+});
+export type CrisisLexiconRevision = Static<typeof CrisisLexiconRevision>;
+
+export const CrisisLexiconHistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+/** Try a text against the lexicon in force, or against proposed overrides, without saving anything. */
+export const CrisisLexiconCheck = Type.Object(
+  {
+    text: Type.String({ minLength: 1, maxLength: 20000, description: 'Never stored, logged or audited' }),
+    overrides: Type.Optional(CrisisLexiconOverridesInput),
+  },
+  { additionalProperties: false },
+);
+export type CrisisLexiconCheck = Static<typeof CrisisLexiconCheck>;
+
+export const CrisisLexiconCheckResult = Type.Object({
+  lexiconVersion: Type.String({ description: 'The lexicon the text was checked against (<base>+proposed for proposed overrides)' }),
+  match: Type.Union([CrisisMatch, Type.Null()]),
+});
+export type CrisisLexiconCheckResult = Static<typeof CrisisLexiconCheckResult>;

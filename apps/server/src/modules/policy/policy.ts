@@ -36,6 +36,9 @@ import type { Actor } from '../../platform/http/context.js';
  * - internal notes (messages of a patient thread the patient never sees) and mentions are written by providers and
  *   staff who may write in the thread and read by whoever of the staff sees the thread; consults (internal
  *   threads linked to a patient thread) follow the internal-thread rule: participants only, the link grants nothing;
+ * - the crisis lexicon (0021): every staff role reads the lexicon in force, like the workflow settings (what makes a
+ *   thread urgent is not a secret from those who answer it); its revision history is for admins and compliance
+ *   (oversight of changes); admins alone change it and try texts against it; patients never see it;
  * - nothing crosses organizations.
  */
 export type Action =
@@ -87,7 +90,11 @@ export type Action =
   | 'templates.read'
   | 'templates.use'
   | 'templates.create'
-  | 'templates.manage';
+  | 'templates.manage'
+  // crisis lexicon overrides (0021)
+  | 'safety.lexicon.read'
+  | 'safety.lexicon.history'
+  | 'safety.lexicon.configure';
 
 /** What a service knows about the resource when it asks. */
 export interface Resource {
@@ -261,6 +268,12 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
     case 'templates.use':
       // Rendering for a thread also needs the thread (messages.send), which the service checks separately.
       return isClinical(actor.role);
+    case 'safety.lexicon.read':
+      return isStaffRole(actor.role);
+    case 'safety.lexicon.history':
+      return actor.role === 'admin' || actor.role === 'compliance';
+    case 'safety.lexicon.configure':
+      return actor.role === 'admin';
     case 'templates.create':
     case 'templates.manage':
       if (r.ownerId === undefined) return usesTemplates(actor.role);

@@ -27,9 +27,13 @@ import type { CrisisMatch as DetectedCrisis } from '@haven/api';
 /** A crisis match: which categories, under which lexicon version (never the matched words). */
 export type CrisisMatch = Pick<DetectedCrisis, 'categories' | 'lexiconVersion'>;
 
-/** The crisis-language detector (rule-based lexicon, see docs/safety.md). */
+/**
+ * The crisis-language detector (rule-based lexicon, see docs/safety.md): the organization's lexicon (its overrides
+ * merged onto the base) may have to be read, hence asynchronous. It should never throw; if it does, the message is
+ * stored anyway.
+ */
 export interface CrisisDetector {
-  detect(orgId: string, text: string): CrisisMatch | null;
+  detect(orgId: string, text: string): Promise<CrisisMatch | null>;
 }
 
 type Facts = MessageWorkflowFacts & { match?: CrisisMatch | null };
@@ -77,7 +81,7 @@ export class SafetyService implements MessageWorkflow {
     if (sender.role !== 'patient') return null;
     let match: CrisisMatch | null = null;
     try {
-      match = this.detector()?.detect(thread.org_id, body) ?? null;
+      match = (await this.detector()?.detect(thread.org_id, body)) ?? null;
     } catch (err) {
       // Detection must never stop a patient's message; the failure is logged without content.
       this.log?.error({ err: { name: (err as Error).name }, threadId: thread.id }, 'crisis detection failed');

@@ -705,6 +705,16 @@ export interface MessageReactionsTable {
   created_at: Ts;
 }
 
+/** migrations/0016_crisis_lexicon_overrides.sql: every revision of an organization's overrides (append-only). */
+export interface CrisisLexiconOverridesTable {
+  org_id: string;
+  revision: number;
+  base_version: string;
+  overrides: ColumnType<unknown, string, never>;
+  created_by: string;
+  created_at: Ts;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -767,4 +777,5 @@ export interface Database {
   broadcast_recipients: BroadcastRecipientsTable;
   message_templates: MessageTemplatesTable;
   message_reactions: MessageReactionsTable;
+  crisis_lexicon_overrides: CrisisLexiconOverridesTable;
 }

@@ -42,6 +42,7 @@ export const ERRORS = {
   unknown_template_variable: { status: 422, title: 'The template uses a variable Haven does not know' },
   invalid_emoji: { status: 422, title: 'A reaction is one emoji' },
   invalid_mention: { status: 422, title: 'Someone mentioned cannot be mentioned in this message' },
+  invalid_lexicon: { status: 422, title: 'The lexicon overrides are not valid; nothing was saved' },
   too_many_requests: { status: 429, title: 'Too many attempts; try again later' },
   integrity_error: { status: 500, title: 'Stored data failed its integrity check' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
