@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { HavenClient, type Role } from '@haven/api';
+import { HavenApiError, HavenClient, type Problem, type Role } from '@haven/api';
 import { loadConfig, type Config } from '../src/config.js';
 import { startHaven, type HavenServer } from '../src/main.js';
 import { createLogger } from '../src/platform/log/logger.js';
@@ -193,6 +193,17 @@ export async function createPractice(server: TestServer, slug: string, opts: Org
 export type Practice = Awaited<ReturnType<typeof createPractice>>;
 
 export const code = (secret: string, offsetSteps = 0): string => totpCode(secret, Date.now() + offsetSteps * 30_000);
+
+/** The problem+json body a refused call answered; fails when the call succeeds or fails otherwise. */
+export async function problemOf(call: Promise<unknown>): Promise<Problem> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof HavenApiError) return err.problem;
+    throw err;
+  }
+  throw new Error('the call succeeded');
+}
 
 /** Expects a HavenApiError with the given status and code. */
 export async function rejects(promise: Promise<unknown>, status: number, codeName?: string): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HavenApiError, type Problem, type WeeklyHours } from '@haven/api';
-import { addStaff, createPractice, rejects, startTestServer, uuid, type Practice, type TestServer } from '../../../test/harness.js';
+import type { WeeklyHours } from '@haven/api';
+import { addStaff, createPractice, problemOf, rejects, startTestServer, uuid, type Practice, type TestServer } from '../../../test/harness.js';
 import { isEvent, listen, sleep } from '../../../test/live.js';
 
 let server: TestServer;
@@ -14,16 +14,6 @@ before(async () => {
 });
 after(() => server.stop());
 
-/** The problem a refused call answered. */
-async function problemOf(call: Promise<unknown>): Promise<Problem> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof HavenApiError) return err.problem;
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 const none: { start: string; end: string }[] = [];
 const weekdays = (hours: { start: string; end: string }[]): WeeklyHours => ({ mon: hours, tue: hours, wed: hours, thu: hours, fri: hours, sat: none, sun: none });

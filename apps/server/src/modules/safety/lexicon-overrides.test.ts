@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HavenApiError, HavenClient, type CrisisLexiconOverridesInput, type Message } from '@haven/api';
-import { createPractice, rejects, startNode, startTestServer, uuid, waitFor, type Member, type Practice, type TestServer } from '../../../test/harness.js';
+import { createPractice, problemOf, rejects, startNode, startTestServer, uuid, waitFor, type Member, type Practice, type TestServer } from '../../../test/harness.js';
 import { ManualClock } from '../../platform/time/clock.js';
 
 // Wednesday 25 November 2026, 10:00 in New York: the practices (default hours Mon–Fri 08:00–17:00) are open, so a
@@ -60,16 +60,6 @@ async function expectNoCrisis(p: Practice, patient: Member, text: string): Promi
   assert.equal((await history(patient.client, thread.id)).filter((m) => m.senderRole === 'system').length, 0, 'no automatic reply');
 }
 
-/** The body of a refused call. */
-async function problem(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof HavenApiError) return err.problem;
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe('an organization configures its crisis lexicon', () => {
   test('before any change: the base lexicon, revision 0', async () => {
@@ -133,7 +123,7 @@ describe('an organization configures its crisis lexicon', () => {
 
   test('overrides that do not fit the base lexicon answer 422 invalid_lexicon naming each rule, and store nothing', async () => {
     const before = await storedRevisions(a.orgId);
-    const bad = await problem(
+    const bad = await problemOf(
       a.admin.client.call('safety.lexicon.update', {
         body: {
           expectedRevision: 1,
@@ -152,7 +142,7 @@ describe('an organization configures its crisis lexicon', () => {
     assert.deepEqual(paths, ['/body/overrides/add/abuse/1/id', '/body/overrides/add/self_harm/0/phrase', '/body/overrides/disable/0', '/body/overrides/negation/before/0']);
     assert.match(bad.errors!.find((e) => e.path.endsWith('/self_harm/0/phrase'))!.message, /org\.bad/);
 
-    const oldBase = await problem(a.admin.client.call('safety.lexicon.update', { body: { expectedRevision: 1, overrides: { baseVersion: 'en-2020.01.1' } } }));
+    const oldBase = await problemOf(a.admin.client.call('safety.lexicon.update', { body: { expectedRevision: 1, overrides: { baseVersion: 'en-2020.01.1' } } }));
     assert.equal(oldBase.status, 422);
     assert.deepEqual(oldBase.errors?.map((e) => e.path), ['/body/overrides/baseVersion']);
 
@@ -230,7 +220,7 @@ describe('an organization configures its crisis lexicon', () => {
     const stored = await a.admin.client.call('safety.lexicon.check', { body: { text: ORG_PHRASE_TEXT } });
     assert.deepEqual(stored.match?.ruleIds, ['org.see_grandpa']);
     // Proposed overrides are validated like a save.
-    const bad = await problem(a.admin.client.call('safety.lexicon.check', { body: { text, overrides: { baseVersion, add: { abuse: [{ id: 'org.x', phrase: 'hits me [9]' }] } } } }));
+    const bad = await problemOf(a.admin.client.call('safety.lexicon.check', { body: { text, overrides: { baseVersion, add: { abuse: [{ id: 'org.x', phrase: 'hits me [9]' }] } } } }));
     assert.equal(bad.code, 'invalid_lexicon');
     assert.deepEqual(bad.errors?.map((e) => e.path), ['/body/overrides/add/abuse/0/phrase']);
 
