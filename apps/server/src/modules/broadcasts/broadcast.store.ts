@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { BroadcastRecipientState, BroadcastRecipientsTable, BroadcastsTable } from '../../platform/db/schema.js';
-import { inScope } from '../cohorts/tag.store.js';
+import { patientInScope } from '../policy/patient-scope.sql.js';
 import type { PatientScope } from '../policy/policy.js';
 
 export type BroadcastRow = Selectable<BroadcastsTable>;
@@ -37,7 +37,7 @@ export class BroadcastStore {
     const res = await sql<{ id: string }>`
       SELECT u.id FROM users u
        WHERE u.org_id = ${orgId} AND u.role = 'patient' AND u.status = 'active'
-         AND ${inScope(scope, sql.ref('u.id'))}
+         AND ${patientInScope(scope, sql.ref('u.id'))}
          ${tagConditions.length > 0 ? sql.join(tagConditions, sql` `) : sql``}
          ${f.careTeamId ? sql`AND EXISTS (SELECT 1 FROM patient_care_teams pc WHERE pc.patient_id = u.id AND pc.care_team_id = ${f.careTeamId}::uuid)` : sql``}
          ${f.providerId ? sql`AND EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members m ON m.care_team_id = pc.care_team_id

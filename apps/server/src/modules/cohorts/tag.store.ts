@@ -1,26 +1,12 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { PatientScope } from '../policy/policy.js';
+import { patientInScope } from '../policy/patient-scope.sql.js';
 
 export interface TagRow {
   bidx: Buffer;
   key_id: string;
   tag_ct: Buffer;
-}
-
-/** SQL condition: the patient `patientRef` is within the scope (the same rule as the patient lists). */
-export function inScope(scope: PatientScope, patientRef: RawBuilder<unknown>) {
-  switch (scope.kind) {
-    case 'all':
-      return sql<boolean>`true`;
-    case 'self':
-      return sql<boolean>`${patientRef} = ${scope.patientId}::uuid`;
-    case 'care_team':
-      return sql<boolean>`${patientRef} IN (SELECT pc.patient_id FROM patient_care_teams pc JOIN care_team_members m ON m.care_team_id = pc.care_team_id
-                                             WHERE m.user_id = ${scope.userId}::uuid)`;
-    case 'none':
-      return sql<boolean>`false`;
-  }
 }
 
 export class TagStore {
@@ -84,7 +70,7 @@ export class TagStore {
     const res = await sql<TagRow & { patients: number }>`
       SELECT ot.bidx, ot.key_id, ot.tag_ct, count(*)::int AS patients
         FROM org_tags ot JOIN patient_tags pt ON pt.org_id = ot.org_id AND pt.tag_bidx = ot.bidx
-       WHERE ot.org_id = ${orgId} AND ${inScope(scope, sql.ref('pt.patient_id'))}
+       WHERE ot.org_id = ${orgId} AND ${patientInScope(scope, sql.ref('pt.patient_id'))}
        GROUP BY ot.bidx, ot.key_id, ot.tag_ct`.execute(this.db);
     return res.rows;
   }

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { PatientScope } from '../policy/policy.js';
+import { patientInScope } from '../policy/patient-scope.sql.js';
 
 export class PatientStore {
   constructor(private readonly db: Db) {}
@@ -8,20 +10,7 @@ export class PatientStore {
   list(orgId: string, scope: PatientScope, filter: { emailBidx?: Buffer; mrnBidx?: Buffer; tagBidx?: Buffer[]; archived?: boolean }, limit: number) {
     let q = this.db.selectFrom('users as u').selectAll('u').where('u.org_id', '=', orgId).where('u.role', '=', 'patient');
     if (scope.kind === 'none') return Promise.resolve([]);
-    if (scope.kind === 'self') q = q.where('u.id', '=', scope.patientId);
-    if (scope.kind === 'care_team') {
-      const userId = scope.userId;
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('patient_care_teams as p')
-            .innerJoin('care_team_members as m', 'm.care_team_id', 'p.care_team_id')
-            .select('p.patient_id')
-            .whereRef('p.patient_id', '=', 'u.id')
-            .where('m.user_id', '=', userId),
-        ),
-      );
-    }
+    q = q.where(patientInScope(scope, sql.ref('u.id')));
     if (filter.emailBidx) q = q.where('u.email_bidx', '=', filter.emailBidx);
     if (filter.mrnBidx) q = q.where('u.mrn_bidx', '=', filter.mrnBidx);
     // migrations/0010 (cohorts): every given tag, and archived or not.

@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
 import type { Role } from '@haven/api';
 import type { PatientScope } from '../policy/policy.js';
+import { patientInScope } from '../policy/patient-scope.sql.js';
 
 export interface ThreadInsert {
   id: string;
@@ -49,18 +50,7 @@ export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['t
     eb.selectFrom('thread_participants as tp').select('tp.thread_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId),
   );
   const internal = eb.and([eb('t.kind', '=', 'internal'), participant]);
-  const patientThreads = (() => {
-    switch (scope.kind) {
-      case 'all':
-        return eb('t.kind', '=', 'patient');
-      case 'self':
-        return eb.and([eb('t.kind', '=', 'patient'), eb('t.patient_id', '=', scope.patientId)]);
-      case 'care_team':
-        return eb.and([eb('t.kind', '=', 'patient'), eb('t.patient_id', 'in', careTeamPatients(eb, scope.userId))]);
-      case 'none':
-        return sql<boolean>`false`;
-    }
-  })();
+  const patientThreads = scope.kind === 'none' ? sql<boolean>`false` : eb.and([eb('t.kind', '=', 'patient'), patientInScope(scope, sql.ref('t.patient_id'))]);
   return internalThreads ? eb.or([patientThreads, internal]) : patientThreads;
 }
 
