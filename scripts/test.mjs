@@ -40,7 +40,8 @@ async function waitForPort(port) {
 }
 
 const filter = process.argv.slice(2);
-let files = [...findTests(path.join(root, 'apps/server/src')), ...findTests(path.join(root, 'apps/server/test')), ...findTests(path.join(root, 'packages/api/src'))];
+// apps/web/e2e: the browser tests (Debian's chromium; they build the web app once if it is out of date).
+let files = [...findTests(path.join(root, 'apps/server/src')), ...findTests(path.join(root, 'apps/server/test')), ...findTests(path.join(root, 'packages/api/src')), ...findTests(path.join(root, 'apps/web/e2e'))];
 if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
 files.sort();
 

@@ -20,7 +20,7 @@ interface Props {
 export function MessageList({ messages, pending, me, staffView, onRetry }: Props) {
   const { t, i18n } = useTranslation();
   const lng = i18n.resolvedLanguage ?? 'en';
-  const end = useRef<HTMLLIElement>(null);
+  const end = useRef<HTMLDivElement>(null);
   const count = messages.length + pending.length;
   const newest = messages[messages.length - 1]?.id;
   useEffect(() => {
@@ -38,7 +38,8 @@ export function MessageList({ messages, pending, me, staffView, onRetry }: Props
   const status = (m: Message): string => (m.receipts.some((r) => r.userId !== me && r.readAt) ? t('thread.read') : t('thread.sent'));
 
   return (
-    <ol className="messages" role="log" aria-live="polite" aria-relevant="additions" aria-label={t('thread.history')} data-count={count}>
+    <div role="log" aria-live="polite" aria-relevant="additions" aria-label={t('thread.history')}>
+      <ol className="messages" data-count={count}>
       {messages.map((m) => (
         <li key={m.id} className={['message', m.senderId === me ? 'message--mine' : 'message--theirs', m.internal ? 'message--internal' : ''].join(' ')} data-testid="message" data-message-id={m.id}>
           <p className="message__meta">
@@ -70,7 +71,8 @@ export function MessageList({ messages, pending, me, staffView, onRetry }: Props
           )}
         </li>
       ))}
-      <li ref={end} className="messages__end" aria-hidden="true" />
-    </ol>
+      </ol>
+      <div ref={end} className="messages__end" />
+    </div>
   );
 }
