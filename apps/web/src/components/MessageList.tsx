@@ -40,37 +40,37 @@ export function MessageList({ messages, pending, me, staffView, onRetry }: Props
   return (
     <div role="log" aria-live="polite" aria-relevant="additions" aria-label={t('thread.history')}>
       <ol className="messages" data-count={count}>
-      {messages.map((m) => (
-        <li key={m.id} className={['message', m.senderId === me ? 'message--mine' : 'message--theirs', m.internal ? 'message--internal' : ''].join(' ')} data-testid="message" data-message-id={m.id}>
-          <p className="message__meta">
-            <span className="message__sender">{sender(m)}</span>
-            <time dateTime={m.createdAt}>{formatWhen(m.createdAt, lng)}</time>
-            {m.edited && <span className="message__edited">({t('thread.edited')})</span>}
-          </p>
-          {m.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
-          {m.retracted || m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
-          {m.senderId === me && <p className="message__status">{status(m)}</p>}
-        </li>
-      ))}
-      {pending.map((p) => (
-        <li key={p.id} className={['message', 'message--mine', 'message--pending', p.internal ? 'message--internal' : ''].join(' ')} data-testid="pending-message" data-status={p.status}>
-          <p className="message__meta">
-            <span className="message__sender">{t('thread.you')}</span>
-          </p>
-          {p.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
-          <p className="message__body">{p.body}</p>
-          {p.status === 'sending' ? (
-            <p className="message__status">{t('thread.sending')}</p>
-          ) : (
-            <p className="message__status message__status--failed" role="alert">
-              {t('thread.failed')}{' '}
-              <button type="button" className="button button--small" onClick={() => onRetry(p.id)}>
-                {t('thread.retry')}
-              </button>
+        {messages.map((m) => (
+          <li key={m.id} className={['message', m.senderId === me ? 'message--mine' : 'message--theirs', m.internal ? 'message--internal' : ''].join(' ')} data-testid="message" data-message-id={m.id}>
+            <p className="message__meta">
+              <span className="message__sender">{sender(m)}</span>
+              <time dateTime={m.createdAt}>{formatWhen(m.createdAt, lng)}</time>
+              {m.edited && <span className="message__edited">({t('thread.edited')})</span>}
             </p>
-          )}
-        </li>
-      ))}
+            {m.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
+            {m.retracted || m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
+            {m.senderId === me && <p className="message__status">{status(m)}</p>}
+          </li>
+        ))}
+        {pending.map((p) => (
+          <li key={p.id} className={['message', 'message--mine', 'message--pending', p.internal ? 'message--internal' : ''].join(' ')} data-testid="pending-message" data-status={p.status}>
+            <p className="message__meta">
+              <span className="message__sender">{t('thread.you')}</span>
+            </p>
+            {p.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
+            <p className="message__body">{p.body}</p>
+            {p.status === 'sending' ? (
+              <p className="message__status">{t('thread.sending')}</p>
+            ) : (
+              <p className="message__status message__status--failed" role="alert">
+                {t('thread.failed')}{' '}
+                <button type="button" className="button button--small" onClick={() => onRetry(p.id)}>
+                  {t('thread.retry')}
+                </button>
+              </p>
+            )}
+          </li>
+        ))}
       </ol>
       <div ref={end} className="messages__end" />
     </div>
