@@ -214,6 +214,14 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       assert.equal(await patient.page.getByText(note).count(), 0, 'the internal note never reaches the patient');
       await axe(patient.page, 'patient thread page');
       await shot(patient.page, 'patient-thread');
+      // 200 % zoom (half the CSS pixels): the page reflows, nothing needs scrolling sideways.
+      await patient.page.setViewportSize({ width: 640, height: 450 });
+      assert.equal(await patient.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'horizontal scrolling at 200 % zoom');
+      await patient.page.setViewportSize({ width: 390, height: 844 });
+      assert.equal(await patient.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'horizontal scrolling on a phone');
+      await axe(patient.page, 'patient thread page on a phone');
+      await shot(patient.page, 'patient-thread-phone');
+      await patient.page.setViewportSize({ width: 1280, height: 900 });
 
       // A send that fails shows "Not sent" and a retry; the retry reuses the client id and the message appears once.
       const sentIds: string[] = [];
@@ -356,6 +364,8 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       await staff.page.getByRole('button', { name: 'Continue' }).click();
       await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
 
+      // The inbox marks the unread conversation.
+      await staff.page.getByTestId('inbox-list').getByRole('link', { name: /Long history/ }).getByText('35 unread').waitFor({ timeout: WAIT });
       await staff.page.goto(`/staff/threads/${thread.id}`);
       await staff.page.getByRole('heading', { level: 1, name: 'Long history' }).waitFor({ timeout: WAIT });
       const messages = staff.page.getByTestId('message');
