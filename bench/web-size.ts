@@ -12,6 +12,7 @@
  *    (the first run with an empty cache, the others with the hashed assets cached). Loopback, no throttling.
  * Appends a dated section to bench/RESULTS.md unless --no-record.
  */
+import os from 'node:os';
 import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +131,7 @@ L.push('', `## Web app: initial JS and first thread-list render (bench/web-size.
 L.push(`- Command: \`node --import tsx bench/web-size.ts${args['no-render'] ? ' --no-render' : ''}${args.runs !== '10' ? ` --runs ${args.runs}` : ''}\``);
 L.push(`- Machine: ${machineFacts()}`);
 L.push(`- Code under test: ${codeVersion(root)}`);
+L.push(`- Load: the machine's load average at the end of the run was ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (1 / 5 / 15 min; the cores are shared)`);
 L.push(`- Build: Vite production build of apps/web; sizes gzipped at level 9 by this script`, '');
 L.push('| what | files | raw KB | gzipped KB | budget |', '| --- | --- | --- | --- | --- |');
 L.push(`| initial JS (entry + modulepreloads) | ${js.length} | ${kb(jsSize.raw)} | **${kb(jsSize.gzip)}** | ≤ ${BUDGET_KB} KB gzipped — ${met ? '**met**' : '**NOT met**'} |`);
