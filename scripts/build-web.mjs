@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webRoot = path.join(root, 'apps/web');
 const dist = path.join(webRoot, 'dist', 'index.html');
 // Everything the bundle is made of: the app, its config, and the API contract and SDK it imports.
-const sources = [path.join(webRoot, 'src'), path.join(webRoot, 'index.html'), path.join(webRoot, 'vite.config.ts'), path.join(webRoot, 'package.json'), path.join(root, 'packages/api/src')];
+const sources = [path.join(webRoot, 'src'), path.join(webRoot, 'public'), path.join(webRoot, 'index.html'), path.join(webRoot, 'vite.config.ts'), path.join(webRoot, 'package.json'), path.join(root, 'packages/api/src')];
 
 function newest(p) {
   if (!existsSync(p)) return 0;

@@ -45,6 +45,10 @@ async function newContext(problems: string[]): Promise<{ context: BrowserContext
     if (/Content Security Policy|Refused to (execute|apply|load|connect)/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Every file the page asks for exists (the icon, the hashed assets); API answers are checked by the steps.
+  page.on('response', (r) => {
+    if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/')) problems.push(`404: ${r.url()}`);
+  });
   page.on('dialog', (d) => {
     problems.push(`dialog opened: ${d.message()}`);
     void d.dismiss();
@@ -134,7 +138,7 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
     const problems: string[] = [];
     const patient = await newContext(problems);
     const staff = await newContext(problems);
-    const subject = `Knee swelling ${Date.now()}`;
+    const subject = "Swollen knee since Tuesday";
     const first = 'My knee has been swollen since Tuesday. Should I come in?';
     const answer = 'Please rest it and come in tomorrow at 9. We will take a look.';
     const note = 'Internal: check last X-ray before the visit';
