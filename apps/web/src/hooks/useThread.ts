@@ -74,15 +74,21 @@ export function useThread(threadId: string, me: string): ThreadState {
     };
   }, [threadId]);
 
-  // Read receipts: the newest message from someone else, once it is on screen.
+  // Read receipts: the newest message from someone else, once it is on screen (the tab visible).
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
+  useEffect(() => {
+    const onChange = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  }, []);
   useEffect(() => {
     const latest = [...messages].reverse().find((m) => m.senderId !== me);
-    if (!latest || lastRead.current === latest.id || document.visibilityState !== 'visible') return;
+    if (!latest || !visible || lastRead.current === latest.id) return;
     lastRead.current = latest.id;
     api.call('messages.receipts', { params: { threadId }, body: { messageId: latest.id, status: 'read' } }).catch(() => {
       lastRead.current = null;
     });
-  }, [messages, me, threadId]);
+  }, [messages, me, threadId, visible]);
 
   useEvents((event: LiveEvent) => {
     if (event.threadId !== threadId) return;
