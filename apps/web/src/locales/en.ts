@@ -144,6 +144,7 @@ export const en = {
     loadMore: 'Show more',
   },
   staffThread: {
+    details: 'About this conversation',
     patient: 'Patient: {{name}}',
     state: 'Status: {{state}}',
     assignToMe: 'Assign to me',

@@ -142,6 +142,7 @@ export const es: Messages = {
     loadMore: 'Ver más',
   },
   staffThread: {
+    details: 'Sobre esta conversación',
     patient: 'Paciente: {{name}}',
     state: 'Estado: {{state}}',
     assignToMe: 'Asignarme',

@@ -80,7 +80,7 @@ export function ThreadPage() {
           <Composer onSend={(body, opts) => th.send(body, opts)} allowInternal={staff} />
         </div>
         {staff && th.thread && (
-          <aside className="thread-side" aria-label={t('inbox.title')}>
+          <aside className="thread-side" aria-label={t('staffThread.details')}>
             {patient && <p className="thread-side__patient">{t('staffThread.patient', { name: patient.name })}</p>}
             {workflow && (
               <>
