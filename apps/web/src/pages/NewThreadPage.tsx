@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
-import { api, newId } from '../lib/api.js';
+import { api, isApiError, newId } from '../lib/api.js';
 import { topicLabel } from '../lib/format.js';
 
 /**
@@ -51,7 +51,14 @@ export function NewThreadPage() {
     try {
       const a = attempt.current;
       a.threadId ??= (await api.call('threads.create', { body: { subject, topic } })).id;
-      await api.call('messages.create', { params: { threadId: a.threadId }, body: { id: a.messageId, body } });
+      try {
+        await api.call('messages.create', { params: { threadId: a.threadId }, body: { id: a.messageId, body } });
+      } catch (err) {
+        // The text was changed after an attempt that did arrive: this is another message, with an id of its own.
+        if (!isApiError(err, 409)) throw err;
+        a.messageId = newId();
+        await api.call('messages.create', { params: { threadId: a.threadId }, body: { id: a.messageId, body } });
+      }
       navigate(`/messages/${a.threadId}`, { replace: true });
     } catch {
       setProblem(t('app.errorGeneric'));
