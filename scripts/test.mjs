@@ -40,7 +40,8 @@ async function waitForPort(port) {
 }
 
 const filter = process.argv.slice(2);
-let files = [...findTests(path.join(root, 'apps/server/src')), ...findTests(path.join(root, 'apps/server/test')), ...findTests(path.join(root, 'packages/api/src'))];
+// apps/web/e2e: the browser tests (Debian's chromium; they build the web app once if it is out of date).
+let files = [...findTests(path.join(root, 'apps/server/src')), ...findTests(path.join(root, 'apps/server/test')), ...findTests(path.join(root, 'packages/api/src')), ...findTests(path.join(root, 'apps/web/e2e'))];
 if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
 files.sort();
 
@@ -106,18 +107,38 @@ if (!env.HAVEN_TEST_NATS_URL) {
 }
 
 const concurrency = Number(process.env.HAVEN_TEST_CONCURRENCY ?? 3);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
-  cwd: root,
-  env,
-  stdio: 'inherit',
-});
-// A watchdog: a stuck test run must fail, not hold CI until its time limit.
+// A watchdog per phase: a stuck test run must fail, not hold CI until its time limit.
 const limitMs = Number(process.env.HAVEN_TEST_LIMIT_MS ?? 15 * 60_000);
-const watchdog = setTimeout(() => {
-  process.stderr.write(`test run exceeded ${limitMs / 1000} s; stopping it\n`);
-  child.kill('SIGKILL');
-}, limitMs);
-const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
-clearTimeout(watchdog);
+
+function runTests(list, testConcurrency) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${testConcurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...list], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`test run exceeded ${limitMs / 1000} s; stopping it\n`);
+    child.kill('SIGKILL');
+  }, limitMs);
+  return new Promise((resolve) =>
+    child.on('exit', (c, signal) => {
+      clearTimeout(watchdog);
+      resolve(c ?? (signal ? 1 : 0));
+    }),
+  );
+}
+
+// The browser tests run after the others, one file at a time: Chromium takes most of a 2-core machine, and next to
+// it the timing assertions of other files (a crisis reply within a second, a child node started in time) fail.
+const isBrowserTest = (f) => f.includes(`${path.sep}apps${path.sep}web${path.sep}e2e${path.sep}`);
+const serverFiles = files.filter((f) => !isBrowserTest(f));
+const browserFiles = files.filter(isBrowserTest);
+let code = 0;
+if (serverFiles.length > 0) code = await runTests(serverFiles, concurrency);
+if (browserFiles.length > 0) {
+  if (serverFiles.length > 0) process.stdout.write('\n== browser tests (apps/web/e2e)\n');
+  const browserCode = await runTests(browserFiles, 1);
+  code = code || browserCode;
+}
 await stop();
 process.exit(code);

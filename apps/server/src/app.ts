@@ -13,7 +13,8 @@ import { Keyring } from './platform/crypto/keyring.js';
 import { cookiePolicy } from './platform/http/cookies.js';
 import { registerEndpoints, type HandlerMap } from './platform/http/endpoint.js';
 import { tightenDateTime } from './platform/http/formats.js';
-import { errorHandler, notFoundHandler } from './platform/http/problem.js';
+import { errorHandler } from './platform/http/problem.js';
+import { registerWebApp } from './platform/http/web-app.js';
 import { safeUrl } from './platform/log/logger.js';
 import { AuditStore } from './modules/audit/audit.store.js';
 import { AuditSigner } from './modules/audit/audit.signing.js';
@@ -378,7 +379,6 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   // The API speaks JSON only; anything else is 415.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
   // Request log: method, route, status and time; never bodies, query strings or headers.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -523,6 +523,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     services.channels.email?.close();
   });
 
+  // The web app (patient app and staff dashboard) at `/`, when built; unknown paths otherwise get a 404 problem.
+  app.setNotFoundHandler(await registerWebApp(app, { webDir: config.webDir, publicUrl: config.publicUrl, logger: opts.logger }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -10,6 +11,7 @@ export const ConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   publicUrl: Type.String(),
   dataDir: Type.String(),
+  webDir: Type.String({ description: 'The built web app (index.html and assets/) served at /' }),
   databaseUrl: Type.Optional(Type.String()),
   embeddedPgPort: Type.Integer({ minimum: 1, maximum: 65535 }),
   dbPoolSize: Type.Integer({ minimum: 1, maximum: 200 }),
@@ -99,6 +101,7 @@ const ENV_KEYS: Record<keyof Config, string> = {
   port: 'PORT',
   publicUrl: 'PUBLIC_URL',
   dataDir: 'DATA_DIR',
+  webDir: 'WEB_DIR',
   databaseUrl: 'DATABASE_URL',
   embeddedPgPort: 'EMBEDDED_PG_PORT',
   dbPoolSize: 'DB_POOL_SIZE',
@@ -272,6 +275,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   Object.assign(merged, overrides);
   // Settings derived from others, once every source has had its say.
   merged.dataDir = path.resolve(String(merged.dataDir));
+  merged.webDir = path.resolve(String(merged.webDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url))));
   merged.masterKeyFile ??= path.join(String(merged.dataDir), 'master.key');
   merged.publicUrl ??= `http://localhost:${String(merged.port)}`;
   merged.attachmentDir = path.resolve(String(merged.attachmentDir ?? path.join(String(merged.dataDir), 'attachments')));

@@ -46,8 +46,11 @@ export class HavenApiError extends Error {
 }
 
 export interface HavenClientOptions {
-  /** Server origin, e.g. http://localhost:8080 */
-  baseUrl: string;
+  /**
+   * Server origin, e.g. http://localhost:8080. In a browser, `''` (or omitted) means the page's own origin: the web
+   * app served by Haven itself uses the session cookie (sent same-origin) and the CSRF token from sign-in.
+   */
+  baseUrl?: string;
   /** Bearer session token (SDK clients). Browsers use the session cookie instead. */
   token?: string;
   /** CSRF token for cookie sessions. */
@@ -68,7 +71,7 @@ export class HavenClient {
   private readonly headers: Record<string, string>;
 
   constructor(options: HavenClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/$/, '');
+    this.baseUrl = resolveBaseUrl(options.baseUrl);
     this.token = options.token;
     this.csrfToken = options.csrfToken;
     this.deviceToken = options.deviceToken;
@@ -109,11 +112,19 @@ export class HavenClient {
     const text = await res.text();
     const data: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) throw problemError(res, data);
-    if (op === 'auth.logout') this.token = undefined;
+    if (op === 'auth.logout') {
+      this.token = undefined;
+      this.csrfToken = undefined;
+    }
     if (op === 'auth.login') {
       this.deviceToken = res.headers.get('x-haven-device') ?? this.deviceToken;
       const session = data as { token?: string; csrfToken?: string };
       if (session.token) this.token = session.token;
+      if (session.csrfToken) this.csrfToken = session.csrfToken;
+    }
+    // A cookie session's CSRF token also comes back from auth.session (after a reload) and the MFA steps.
+    if ((op === 'auth.session' || op === 'auth.mfa.verify' || op === 'auth.totp.enable') && !this.token) {
+      const session = data as { csrfToken?: string };
       if (session.csrfToken) this.csrfToken = session.csrfToken;
     }
     return data as OperationOutput<K>;
@@ -198,6 +209,14 @@ export class HavenClient {
   login(organization: string, email: string, password: string): Promise<OperationOutput<'auth.login'>> {
     return this.call('auth.login', { body: { organization, email, password, transport: 'bearer' } });
   }
+}
+
+/** An absolute origin as given, or the page's origin in a browser when none is given. */
+function resolveBaseUrl(baseUrl: string | undefined): string {
+  if (baseUrl) return baseUrl.replace(/\/$/, '');
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  if (!origin) throw new TypeError('HavenClient: baseUrl is required outside a browser');
+  return origin;
 }
 
 function problemError(res: Response, data: unknown): HavenApiError {

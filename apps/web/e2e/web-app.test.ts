@@ -1,0 +1,397 @@
+// Browser tests of the web app against the real Haven server: playwright-core driving Debian's Chromium
+// (/usr/bin/chromium; `npx playwright install` cannot download here), a patient and a staff member in two browser
+// contexts at once, axe-core on every page, the CSP, XSS payloads, and what is left after sign-out.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { buildWebIfNeeded } from '../../../scripts/build-web.mjs';
+import { code, createPractice, startTestServer, uuid, type Practice, type TestServer } from '../../server/test/harness.js';
+
+const CHROMIUM = process.env.HAVEN_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+// The machine has 2 cores shared with other work: waits are generous.
+const WAIT = 30_000;
+/** HAVEN_E2E_SCREENSHOTS=docs/screenshots: also save screenshots of the main screens there. */
+const SHOTS = process.env.HAVEN_E2E_SCREENSHOTS;
+
+let server: TestServer;
+let practice: Practice;
+let browser: Browser;
+let base: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A browser context that fails the test on a CSP violation, a page error or a dialog (an executed payload). */
+async function newContext(problems: string[]): Promise<{ context: BrowserContext; page: Page; urls: string[] }> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const urls: string[] = [];
+  page.on('request', (r) => urls.push(r.url()));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (execute|apply|load|connect)/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Every file the page asks for exists (the icon, the hashed assets); API answers are checked by the steps.
+  page.on('response', (r) => {
+    if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/')) problems.push(`404: ${r.url()}`);
+  });
+  page.on('dialog', (d) => {
+    problems.push(`dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  return { context, page, urls };
+}
+
+async function axe(page: Page, what: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on ${what}: serious or critical WCAG 2.2 AA violations`,
+  );
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/sign-in');
+  await page.getByLabel('Practice code').fill(practice.slug);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Every text the browser keeps in storage (localStorage, sessionStorage) and the names of its IndexedDB databases. */
+async function storedText(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const parts: string[] = [];
+    for (const s of [localStorage, sessionStorage]) for (let i = 0; i < s.length; i++) parts.push(`${s.key(i)}=${s.getItem(s.key(i)!)}`);
+    const dbs = await indexedDB.databases();
+    parts.push(...dbs.map((d) => `idb:${d.name}`));
+    return parts.join('\n');
+  });
+}
+
+describe('web app in Chromium', { timeout: 280_000 }, () => {
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set HAVEN_CHROMIUM. The browser tests do not skip.`);
+    }
+    await buildWebIfNeeded({ quiet: true });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // The event socket accepts the session cookie from the public URL's origin only: the browser's origin here.
+    server = await startTestServer({ port, publicUrl: base });
+    practice = await createPractice(server, 'webe2e');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the server serves the app with a strict CSP, falls back to it for app routes only, and caches hashed assets', async () => {
+    const page = await fetch(`${base}/messages/00000000-0000-4000-8000-000000000000`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<div id="root"><\/div>/);
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script in the page');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${new URL(base).port}`));
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(page.headers.get('cache-control') ?? '', /no-cache|no-store/);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'the page loads a hashed script');
+    const js = await fetch(`${base}${asset}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    // The API never falls back to the page, even for a browser navigation.
+    const api = await fetch(`${base}/api/v1/no-such-thing`, { headers: { accept: 'text/html' } });
+    assert.equal(api.status, 404);
+    assert.match(api.headers.get('content-type') ?? '', /application\/problem\+json/);
+    const missing = await fetch(`${base}/assets/missing-file.js`, { headers: { accept: 'text/html' } });
+    assert.equal(missing.status, 404);
+  });
+
+  test('patient and staff at once: start a thread, the inbox shows it live, the answer reaches the patient live; notes stay internal; retry never duplicates', async () => {
+    const problems: string[] = [];
+    const patient = await newContext(problems);
+    const staff = await newContext(problems);
+    const subject = "Swollen knee since Tuesday";
+    const first = 'My knee has been swollen since Tuesday. Should I come in?';
+    const answer = 'Please rest it and come in tomorrow at 9. We will take a look.';
+    const note = 'Internal: check last X-ray before the visit';
+    const retried = 'Thank you, see you tomorrow.';
+    try {
+      // Staff first: the inbox is open before the patient writes, so the new thread must arrive live.
+      await signIn(staff.page, practice.nurse.email, practice.nurse.password);
+      await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+      await axe(staff.page, 'staff inbox');
+
+      // The patient: sign in, no threads yet, start one by topic.
+      await patient.page.goto('/sign-in');
+      await patient.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      await axe(patient.page, 'sign-in page');
+      await shot(patient.page, 'sign-in');
+      await signIn(patient.page, practice.patientA.email, practice.patientA.password);
+      await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
+      await patient.page.getByText('You have no messages yet.').waitFor({ timeout: WAIT });
+      await axe(patient.page, 'thread list (empty)');
+      await patient.page.getByRole('link', { name: 'New message' }).click();
+      await patient.page.getByRole('heading', { level: 1, name: 'New message' }).waitFor({ timeout: WAIT });
+      await patient.page.getByLabel('A question about my health').check();
+      // Expected response time and urgent guidance come from the API.
+      const expectations = patient.page.getByTestId('expectations');
+      await expectations.getByText(/You can expect an answer by/).waitFor({ timeout: WAIT });
+      await expectations.getByText(/In an emergency, call/).waitFor({ timeout: WAIT });
+      await patient.page.getByLabel('Subject').fill(subject);
+      await patient.page.getByLabel('Your message').fill(first);
+      await axe(patient.page, 'new thread page');
+      await shot(patient.page, 'patient-new-thread');
+      await patient.page.getByRole('button', { name: 'Send message' }).click();
+      await patient.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('message').filter({ hasText: first }).waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+      const patientThreadUrl = patient.page.url();
+      // A marker that a reload would wipe: the answer must arrive without one.
+      await patient.page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+      // Staff: the thread appears in the open inbox without a reload, with its count.
+      const row = staff.page.getByTestId('inbox-list').getByRole('link', { name: new RegExp(subject) });
+      await row.waitFor({ timeout: WAIT });
+      assert.equal(await staff.page.getByTestId('count-unassigned').innerText().then((s) => s.trim().split(/\s/)[0]), '1');
+      await shot(staff.page, 'staff-inbox');
+      await row.click();
+      await staff.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('message').filter({ hasText: first }).waitFor({ timeout: WAIT });
+      await staff.page.getByText(`Patient: Patient A ${practice.slug}`).waitFor({ timeout: WAIT });
+      await axe(staff.page, 'staff thread page');
+
+      // Assign to me.
+      await staff.page.getByRole('button', { name: 'Assign to me' }).click();
+      await staff.page.getByText('Assigned to you').waitFor({ timeout: WAIT });
+
+      // An internal note: the composer changes visibly, and the patient never receives it.
+      await staff.page.getByRole('switch', { name: 'Internal note' }).check();
+      const composer = staff.page.getByTestId('composer');
+      assert.equal(await composer.getAttribute('data-internal'), 'true');
+      assert.match((await composer.getAttribute('class')) ?? '', /composer--internal/);
+      await staff.page.getByLabel('Write a note for the care team').fill(note);
+      await axe(staff.page, 'staff thread page with the internal-note composer');
+      await shot(staff.page, 'staff-thread-internal-note');
+      await staff.page.getByRole('button', { name: 'Add internal note' }).click();
+      await staff.page.getByTestId('message').filter({ hasText: note }).and(staff.page.locator('.message--internal')).waitFor({ timeout: WAIT });
+
+      // The answer, sent as a normal message.
+      await staff.page.getByRole('switch', { name: 'Internal note' }).uncheck();
+      await staff.page.getByLabel('Write a message').fill(answer);
+      await staff.page.getByRole('button', { name: 'Send', exact: true }).click();
+      await staff.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });
+
+      // The patient sees the answer live, without a reload; the staff member read the patient's message.
+      await patient.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the page was not reloaded');
+      assert.equal(patient.page.url(), patientThreadUrl);
+      await patient.page.getByTestId('message').filter({ hasText: first }).getByText('Read').waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.getByText(note).count(), 0, 'the internal note never reaches the patient');
+      await axe(patient.page, 'patient thread page');
+      await shot(patient.page, 'patient-thread');
+      // 200 % zoom (half the CSS pixels): the page reflows, nothing needs scrolling sideways.
+      await patient.page.setViewportSize({ width: 640, height: 450 });
+      assert.equal(await patient.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'horizontal scrolling at 200 % zoom');
+      await patient.page.setViewportSize({ width: 390, height: 844 });
+      assert.equal(await patient.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'horizontal scrolling on a phone');
+      await axe(patient.page, 'patient thread page on a phone');
+      await shot(patient.page, 'patient-thread-phone');
+      await patient.page.setViewportSize({ width: 1280, height: 900 });
+
+      // A send that fails shows "Not sent" and a retry; the retry reuses the client id and the message appears once.
+      const sentIds: string[] = [];
+      let failNext = true;
+      await patient.page.route('**/api/v1/threads/*/messages', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        sentIds.push((JSON.parse(route.request().postData() ?? '{}') as { id: string }).id);
+        if (failNext) {
+          failNext = false;
+          // The request reaches the server, but the answer is lost: the worst case for duplicates.
+          await route.fetch();
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
+      await patient.page.getByLabel('Write a message').fill(retried);
+      await patient.page.getByRole('button', { name: 'Send', exact: true }).click();
+      const pendingRow = patient.page.getByTestId('pending-message').filter({ hasText: retried });
+      // The live event of the stored message may confirm it before the retry: either way it shows once.
+      await Promise.race([
+        pendingRow.getByRole('button', { name: 'Try again' }).click({ timeout: WAIT }),
+        patient.page.getByTestId('message').filter({ hasText: retried }).waitFor({ timeout: WAIT }),
+      ]);
+      await patient.page.getByTestId('message').filter({ hasText: retried }).waitFor({ timeout: WAIT });
+      await patient.page.unroute('**/api/v1/threads/*/messages');
+      assert.equal(await patient.page.getByTestId('message').filter({ hasText: retried }).count(), 1);
+      assert.equal(await pendingRow.count(), 0);
+      assert.ok(sentIds.length >= 1 && sentIds.every((id) => id === sentIds[0]), `every attempt used one client id: ${sentIds.join(', ')}`);
+      await staff.page.getByTestId('message').filter({ hasText: retried }).waitFor({ timeout: WAIT });
+      assert.equal(await staff.page.getByTestId('message').filter({ hasText: retried }).count(), 1, 'staff see it once');
+
+      // Close the conversation.
+      await staff.page.getByRole('button', { name: 'Close conversation' }).click();
+      await staff.page.getByTestId('thread-state').filter({ hasText: 'Closed' }).waitFor({ timeout: WAIT });
+
+      // Back on the list: the thread with its topic and last activity.
+      await patient.page.getByRole('link', { name: 'Back to your messages' }).click();
+      await patient.page.getByTestId('thread-list').getByText(subject).waitFor({ timeout: WAIT });
+      await axe(patient.page, 'thread list');
+      await shot(patient.page, 'patient-thread-list');
+
+      // No health information in any URL the browsers asked for.
+      for (const url of [...patient.urls, ...staff.urls]) {
+        for (const secret of [subject, first, answer, note, retried, 'Knee', 'Patient A']) {
+          assert.ok(!decodeURIComponent(url).includes(secret), `a URL carries health information: ${url}`);
+        }
+      }
+
+      // Spanish is complete enough to run the same pages: the language picker switches the whole app.
+      await patient.page.getByLabel('Language').selectOption('es');
+      await patient.page.getByRole('heading', { level: 1, name: 'Sus mensajes' }).waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.evaluate(() => document.documentElement.lang), 'es');
+      await axe(patient.page, 'thread list in Spanish');
+      await patient.page.getByLabel('Idioma').selectOption('en');
+
+      // Sign-out: storage holds no message text, and the thread needs a new sign-in.
+      await patient.page.getByRole('button', { name: 'Sign out' }).click();
+      await patient.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      const stored = await storedText(patient.page);
+      for (const secret of [subject, first, answer, retried]) assert.ok(!stored.includes(secret), 'browser storage holds message text after sign-out');
+      assert.doesNotMatch(stored, /^idb:/m, 'no IndexedDB database');
+      await patient.page.goBack();
+      await patient.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      await patient.page.goto(patientThreadUrl);
+      await patient.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.getByText(first).count(), 0, 'the thread is not shown after sign-out');
+
+      assert.deepEqual(problems, []);
+    } finally {
+      await patient.context.close();
+      await staff.context.close();
+    }
+  });
+
+  test('message text is rendered as text: HTML and script payloads execute nothing, for the patient or for staff', async () => {
+    const problems: string[] = [];
+    const patient = await newContext(problems);
+    const staff = await newContext(problems);
+    const payloads = [
+      '<img src=x onerror="window.__xss=1;alert(1)">',
+      '<script>window.__xss=2;alert(2)</script>',
+      '"><svg onload="window.__xss=3;alert(3)"></svg>',
+      'javascript:alert(4)',
+    ];
+    try {
+      await signIn(patient.page, practice.patientB.email, practice.patientB.password);
+      await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
+      await patient.page.getByRole('link', { name: 'New message' }).click();
+      await patient.page.getByLabel('Something else').check();
+      await patient.page.getByLabel('Subject').fill('<b onmouseover=alert(5)>subject</b>');
+      await patient.page.getByLabel('Your message').fill(payloads[0]!);
+      await patient.page.getByRole('button', { name: 'Send message' }).click();
+      await patient.page.getByTestId('message').filter({ hasText: payloads[0]! }).waitFor({ timeout: WAIT });
+      for (const p of payloads.slice(1)) {
+        await patient.page.getByLabel('Write a message').fill(p);
+        await patient.page.getByRole('button', { name: 'Send', exact: true }).click();
+        await patient.page.getByTestId('message').filter({ hasText: p }).waitFor({ timeout: WAIT });
+      }
+      // Staff on patient B's care team (Dr B) opens the thread: the same texts, as text.
+      await signIn(staff.page, practice.otherProvider.email, practice.otherProvider.password);
+      await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('inbox-list').getByRole('link', { name: /subject/ }).click();
+      for (const p of payloads) await staff.page.getByTestId('message').filter({ hasText: p }).waitFor({ timeout: WAIT });
+
+      for (const page of [patient.page, staff.page]) {
+        assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, 'a payload ran');
+        assert.equal(await page.locator('.messages img, .messages script, .messages svg, h1 b').count(), 0, 'a payload became markup');
+        assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), '<b onmouseover=alert(5)>subject</b>');
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await patient.context.close();
+      await staff.context.close();
+    }
+  });
+  test('sign-in with a second factor; history newest at the bottom with older pages on request; edits arrive live', async () => {
+    const problems: string[] = [];
+    const staff = await newContext(problems);
+    try {
+      // The provider enrols an authenticator (through the SDK), so the web sign-in asks for a code.
+      const provider = practice.provider.client;
+      const { secret } = await provider.call('auth.totp.setup');
+      await provider.call('auth.totp.enable', { body: { code: code(secret) } });
+
+      // A long conversation: 35 messages from the patient.
+      const patient = practice.patientA.client;
+      const thread = await patient.call('threads.create', { body: { subject: 'Long history', topic: 'scheduling' } });
+      const ids: string[] = [];
+      for (let i = 1; i <= 35; i++) {
+        const id = uuid();
+        ids.push(id);
+        await patient.call('messages.create', { params: { threadId: thread.id }, body: { id, body: `History message ${i}` } });
+      }
+
+      await signIn(staff.page, practice.provider.email, practice.provider.password);
+      await staff.page.getByRole('heading', { level: 1, name: 'Enter your code' }).waitFor({ timeout: WAIT });
+      await axe(staff.page, 'second-factor step');
+      // The next time step's code: the one just used to enrol is not accepted twice.
+      await staff.page.getByLabel('6-digit code').fill(code(secret, 1));
+      await staff.page.getByRole('button', { name: 'Continue' }).click();
+      await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+
+      // The inbox marks the unread conversation.
+      await staff.page.getByTestId('inbox-list').getByRole('link', { name: /Long history/ }).getByText('35 unread').waitFor({ timeout: WAIT });
+      await staff.page.goto(`/staff/threads/${thread.id}`);
+      await staff.page.getByRole('heading', { level: 1, name: 'Long history' }).waitFor({ timeout: WAIT });
+      const messages = staff.page.getByTestId('message');
+      await messages.filter({ hasText: 'History message 35' }).waitFor({ timeout: WAIT });
+      assert.equal(await messages.count(), 30, 'the latest page');
+      assert.match(await messages.last().innerText(), /History message 35/, 'newest at the bottom');
+      assert.equal(await messages.filter({ hasText: /History message 1$/ }).count(), 0);
+      await staff.page.getByRole('button', { name: 'Show older messages' }).click();
+      await staff.page.getByText('This is the start of the conversation.').waitFor({ timeout: WAIT });
+      assert.equal(await messages.count(), 35);
+      assert.match(await messages.first().innerText(), /History message 1\b/, 'oldest at the top');
+      await staff.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+
+      // The patient corrects the last message: the new text and an "edited" mark arrive without a reload.
+      await patient.call('messages.edit', { params: { threadId: thread.id, messageId: ids[34]! }, body: { body: 'History message 35, corrected' } });
+      const edited = messages.filter({ hasText: 'History message 35, corrected' });
+      await edited.waitFor({ timeout: WAIT });
+      await edited.getByText('(edited)').waitFor({ timeout: WAIT });
+      assert.equal(await messages.count(), 35);
+      assert.deepEqual(problems, []);
+    } finally {
+      await staff.context.close();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { EventStream } from '@haven/api';
+import { api } from '../lib/api.js';
+import { EventsContext, type LiveEventListener, type EventsState } from '../hooks/useEvents.js';
+
+/**
+ * One live event stream per signed-in page: the WebSocket `/api/v1/events`, authenticated by the session cookie.
+ * The SDK's stream resumes from its last cursor after a drop, so no event is missed or repeated; it stops for
+ * good when the session ends (close code 4401).
+ */
+export function EventsProvider({ children }: { children: ReactNode }) {
+  const listeners = useRef(new Set<LiveEventListener>());
+  const [connected, setConnected] = useState(false);
+  const [state] = useState<EventsState>(() => ({
+    connected: false,
+    subscribe(listener) {
+      listeners.current.add(listener);
+      return () => listeners.current.delete(listener);
+    },
+  }));
+
+  useEffect(() => {
+    let stream: EventStream | undefined;
+    let stopped = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const open = () => {
+      stream = api.events({
+        onEvent: (event) => {
+          for (const l of listeners.current) l(event);
+        },
+        onFrame: (frame) => {
+          if (frame.type === 'ready') setConnected(true);
+        },
+        onClose: ({ code, willReconnect }) => {
+          setConnected(false);
+          // The first connection failed (or a final close other than sign-out): try again a little later.
+          if (!willReconnect && !stopped && code !== 4401) retry = setTimeout(open, 3000);
+        },
+      });
+      stream.open().catch(() => undefined);
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      stream?.close();
+    };
+  }, []);
+
+  return <EventsContext.Provider value={{ ...state, connected }}>{children}</EventsContext.Provider>;
+}
+

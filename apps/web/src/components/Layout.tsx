@@ -1,0 +1,54 @@
+import { useEffect, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import { LanguagePicker } from './LanguagePicker.js';
+import { isStaff, useSession } from '../hooks/useSession.js';
+import { useEvents } from '../hooks/useEvents.js';
+
+/** A page of the signed-in app: header (home, language, sign-out), connection status, and the page's main content. */
+export function Layout({ title, children }: { title: string; children: ReactNode }) {
+  const { t } = useTranslation();
+  const { session, signOut } = useSession();
+  const { connected } = useEvents(() => undefined);
+  return (
+    <PageFrame title={title}>
+      <header className="app-header">
+        <Link className="app-name" to={isStaff(session) ? '/staff/inbox' : '/messages'}>
+          {t('app.name')}
+          <span className="visually-hidden"> – {isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
+        </Link>
+        <div className="app-header__tools">
+          <LanguagePicker />
+          <button type="button" className="button button--secondary" onClick={() => void signOut()}>
+            {t('app.signOut')}
+          </button>
+        </div>
+      </header>
+      <p className={connected ? 'connection connection--live' : 'connection connection--offline'} role="status" data-testid="connection">
+        {connected ? t('app.live') : t('app.offline')}
+      </p>
+      <main id="main" tabIndex={-1} className="page">
+        {children}
+      </main>
+    </PageFrame>
+  );
+}
+
+/** The document title and a skip link; moves focus to the page heading when the page changes (screen readers). */
+export function PageFrame({ title, children }: { title: string; children: ReactNode }) {
+  const { t } = useTranslation();
+  useEffect(() => {
+    document.title = `${title} – ${t('app.name')}`;
+  }, [title, t]);
+  useEffect(() => {
+    document.querySelector<HTMLElement>('main h1')?.focus();
+  }, []);
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t('app.skipToContent')}
+      </a>
+      {children}
+    </>
+  );
+}

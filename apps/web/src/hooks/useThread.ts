@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { LiveEvent, Message, Thread } from '@haven/api';
+import { api, newId } from '../lib/api.js';
+import { useEvents } from './useEvents.js';
+
+/** A message written here that the server has not confirmed yet (shown at once; retried with the same id). */
+export interface PendingMessage {
+  id: string;
+  body: string;
+  internal: boolean;
+  status: 'sending' | 'failed';
+  createdAt: string;
+}
+
+export interface ThreadState {
+  thread: Thread | null;
+  /** Oldest first (the newest at the bottom). */
+  messages: Message[];
+  pending: PendingMessage[];
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  error: unknown;
+  loadOlder(): Promise<void>;
+  send(body: string, opts?: { internal?: boolean }): Promise<void>;
+  retry(id: string): Promise<void>;
+  /** Re-reads the thread (its workflow after assign or close). */
+  refreshThread(): Promise<void>;
+}
+
+const PAGE = 30;
+const byTime = (a: Message, b: Message) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
+function upsert(list: Message[], m: Message): Message[] {
+  const i = list.findIndex((x) => x.id === m.id);
+  if (i === -1) return [...list, m].sort(byTime);
+  if (list[i]!.version > m.version) return list; // an older copy arrived late
+  const next = list.slice();
+  next[i] = m;
+  return next;
+}
+
+/**
+ * One thread's history and its live changes: the latest page, older pages by cursor, sends that show at once and
+ * are retried with the same client id (never duplicated), new messages, edits, retractions and read receipts from
+ * the event stream, and read receipts sent for what the reader has on screen.
+ */
+export function useThread(threadId: string, me: string): ThreadState {
+  const [thread, setThread] = useState<Thread | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [pending, setPending] = useState<PendingMessage[]>([]);
+  const [olderCursor, setOlderCursor] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const lastRead = useRef<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setThread(null);
+    setMessages([]);
+    setPending([]);
+    setError(null);
+    lastRead.current = null;
+    Promise.all([api.call('threads.get', { params: { threadId } }), api.call('messages.list', { params: { threadId }, query: { limit: PAGE } })]).then(
+      ([t, page]) => {
+        if (cancelled) return;
+        setThread(t);
+        setMessages((current) => page.items.reduce(upsert, current));
+        setOlderCursor(page.nextCursor);
+      },
+      (err: unknown) => !cancelled && setError(err),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [threadId]);
+
+  // Read receipts: the newest message from someone else, once it is on screen (the tab visible).
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
+  useEffect(() => {
+    const onChange = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  }, []);
+  useEffect(() => {
+    const latest = [...messages].reverse().find((m) => m.senderId !== me);
+    if (!latest || !visible || lastRead.current === latest.id) return;
+    lastRead.current = latest.id;
+    api.call('messages.receipts', { params: { threadId }, body: { messageId: latest.id, status: 'read' } }).catch(() => {
+      lastRead.current = null;
+    });
+  }, [messages, me, threadId, visible]);
+
+  useEvents((event: LiveEvent) => {
+    if (event.threadId !== threadId) return;
+    if (event.message && (event.type === 'message.created' || event.type === 'message.edited' || event.type === 'message.retracted' || event.type === 'message.reaction')) {
+      const m = event.message;
+      setMessages((list) => upsert(list, m));
+      setPending((list) => list.filter((p) => p.id !== m.id));
+    }
+    if (event.type === 'receipts.updated' && event.receipts) {
+      const { userId, status, uptoMessageId } = event.receipts;
+      setMessages((list) => {
+        const upto = list.find((m) => m.id === uptoMessageId);
+        if (!upto) return list;
+        return list.map((m) => {
+          if (m.senderId === userId || m.createdAt > upto.createdAt) return m;
+          const others = m.receipts.filter((r) => r.userId !== userId);
+          const own = m.receipts.find((r) => r.userId === userId) ?? { userId, deliveredAt: null, readAt: null };
+          const updated = status === 'read' ? { ...own, readAt: own.readAt ?? event.at, deliveredAt: own.deliveredAt ?? event.at } : { ...own, deliveredAt: own.deliveredAt ?? event.at };
+          return { ...m, receipts: [...others, updated] };
+        });
+      });
+    }
+    if (event.type === 'thread.updated' && event.workflow) {
+      const workflow = event.workflow;
+      setThread((t) => (t ? { ...t, workflow } : t));
+    }
+  });
+
+  const loadOlder = useCallback(async () => {
+    if (!olderCursor || loadingOlder) return;
+    setLoadingOlder(true);
+    try {
+      const page = await api.call('messages.list', { params: { threadId }, query: { limit: PAGE, before: olderCursor } });
+      setMessages((current) => page.items.reduce(upsert, current));
+      setOlderCursor(page.nextCursor);
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [olderCursor, loadingOlder, threadId]);
+
+  const deliver = useCallback(
+    async (p: PendingMessage) => {
+      setPending((list) => list.map((x) => (x.id === p.id ? { ...x, status: 'sending' } : x)));
+      try {
+        const message = await api.call('messages.create', { params: { threadId }, body: { id: p.id, body: p.body, ...(p.internal ? { internal: true } : {}) } });
+        setMessages((list) => upsert(list, message));
+        setPending((list) => list.filter((x) => x.id !== p.id));
+      } catch {
+        setPending((list) => list.map((x) => (x.id === p.id ? { ...x, status: 'failed' } : x)));
+      }
+    },
+    [threadId],
+  );
+
+  const send = useCallback(
+    async (body: string, opts: { internal?: boolean } = {}) => {
+      const p: PendingMessage = { id: newId(), body, internal: opts.internal ?? false, status: 'sending', createdAt: new Date().toISOString() };
+      setPending((list) => [...list, p]);
+      await deliver(p);
+    },
+    [deliver],
+  );
+
+  const retry = useCallback(
+    async (id: string) => {
+      const p = pending.find((x) => x.id === id);
+      if (p) await deliver(p); // the same id: the server answers with the stored message if the first try got through
+    },
+    [pending, deliver],
+  );
+
+  const refreshThread = useCallback(async () => {
+    setThread(await api.call('threads.get', { params: { threadId } }));
+  }, [threadId]);
+
+  return { thread, messages, pending, hasOlder: olderCursor !== null, loadingOlder, error, loadOlder, send, retry, refreshThread };
+}

@@ -1,0 +1,49 @@
+import i18next from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import { en } from './locales/en.js';
+import { es } from './locales/es.js';
+
+/** The languages the app offers, by their own names (a picker lists them so). */
+export const LANGUAGES = [
+  { code: 'en', name: 'English' },
+  { code: 'es', name: 'Español' },
+] as const;
+export type LanguageCode = (typeof LANGUAGES)[number]['code'];
+
+// The chosen language is the only thing the app keeps in the browser's storage: a language code, no health
+// information. Sign-out leaves it, so the sign-in page stays in the person's language.
+const STORAGE_KEY = 'haven.language';
+
+function initialLanguage(): LanguageCode {
+  const stored = safeStorageGet(STORAGE_KEY);
+  const candidates = [stored, ...navigator.languages.map((l) => l.slice(0, 2).toLowerCase())];
+  return (candidates.find((c) => LANGUAGES.some((l) => l.code === c)) as LanguageCode | undefined) ?? 'en';
+}
+
+function safeStorageGet(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+export async function setupI18n(): Promise<typeof i18next> {
+  await i18next.use(initReactI18next).init({
+    resources: { en: { translation: en }, es: { translation: es } },
+    lng: initialLanguage(),
+    fallbackLng: 'en',
+    interpolation: { escapeValue: false }, // React escapes; nothing is ever set as HTML
+    returnNull: false,
+  });
+  document.documentElement.lang = i18next.language;
+  i18next.on('languageChanged', (lng) => {
+    document.documentElement.lang = lng;
+    try {
+      localStorage.setItem(STORAGE_KEY, lng);
+    } catch {
+      // storage unavailable (private mode): the choice lasts for this page only
+    }
+  });
+  return i18next;
+}
