@@ -253,6 +253,7 @@ patients.unarchive               401   404   404   ok    ok    404   ok    404  
 messagingRollout.get             401   403   403   403   403   403   ok    403   401   ok    403   403
 messagingRollout.update          401   403   403   403   403   403   ok    403   401   ok    403   403
 me.messaging                     401   ok    ok    403   403   403   403   403   401   403   403   ok
+me.language.update               401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
 broadcasts.preview               401   403   403   ok    ok    ok    403   403   401   403   404   403
 broadcasts.create                401   403   403   ok    ok    ok    403   403   401   403   404   403
 broadcasts.list                  401   403   403   ok    ok    ok    403   403   401   403   ok    403
@@ -1009,6 +1010,7 @@ const REQUESTS: Record<string, Request> = {
   'messagingRollout.get': (a) => attempt(client(a).call('messagingRollout.get')),
   'messagingRollout.update': (a) => attempt(client(a).call('messagingRollout.update', { body: { alternativeContact: 'Call the front desk at 555-0100' } })),
   'me.messaging': (a) => attempt(client(a).call('me.messaging')),
+  'me.language.update': (a) => attempt(client(a).call('me.language.update', { body: { language: 'en' } })),
   'broadcasts.preview': async (a) => {
     await sharedCohorts();
     return attempt(client(a).call('broadcasts.preview', { body: broadcastDraft('matrix-broadcast') }));

@@ -20,6 +20,12 @@ function initialLanguage(): LanguageCode {
   return (candidates.find((c) => LANGUAGES.some((l) => l.code === c)) as LanguageCode | undefined) ?? 'en';
 }
 
+/** The language this browser's person picked (kept in storage), if any: it wins over the account's and is saved to it. */
+export function chosenLanguage(): LanguageCode | null {
+  const stored = safeStorageGet(STORAGE_KEY);
+  return LANGUAGES.some((l) => l.code === stored) ? (stored as LanguageCode) : null;
+}
+
 function safeStorageGet(key: string): string | null {
   try {
     return localStorage.getItem(key);

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Email, Role, Timestamp, Uuid } from './common.js';
+import { Email, Language, Role, Timestamp, Uuid } from './common.js';
 
 export const Password = Type.String({ minLength: 1, maxLength: 256 });
 
@@ -31,6 +31,8 @@ export const SessionUser = Type.Object({
   role: Role,
   name: Type.String(),
   mfaEnabled: Type.Boolean(),
+  /** The language the person reads Haven in (me.language.update); for patients also their automatic replies. */
+  language: Language,
 });
 
 export const SessionInfo = Type.Object({
@@ -42,6 +44,10 @@ export const SessionInfo = Type.Object({
   csrfToken: Type.Optional(Type.String({ description: 'Send as X-CSRF-Token on unsafe requests made with the session cookie' })),
 });
 export type SessionInfo = Static<typeof SessionInfo>;
+
+/** me.language.update: the language the signed-in person reads Haven in. */
+export const LanguageChoice = Type.Object({ language: Language }, { additionalProperties: false });
+export type LanguageChoice = Static<typeof LanguageChoice>;
 
 export const TotpCode = Type.Object(
   { code: Type.String({ pattern: '^[0-9]{6}$' }) },

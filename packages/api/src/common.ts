@@ -1,6 +1,10 @@
 import { Type, type Static, type TSchema } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
+/** The languages Haven speaks: the web app's texts, and for patients the automatic replies and a crisis lexicon. */
+export const LANGUAGES = ['en', 'es'] as const;
+export const Language = Type.Union([Type.Literal('en'), Type.Literal('es')], { description: 'en (English) or es (Spanish)' });
+export type Language = (typeof LANGUAGES)[number];
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 export const Cursor = Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque pagination cursor' });

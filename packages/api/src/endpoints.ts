@@ -1,6 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 import { Ok, Page, Uuid } from './common.js';
-import { LoginRequest, PasswordChange, SessionInfo, TotpCode, TotpSetup } from './auth.js';
+import { LanguageChoice, LoginRequest, PasswordChange, SessionInfo, TotpCode, TotpSetup } from './auth.js';
 import {
   CareTeam,
   CareTeamCreate,
@@ -348,6 +348,7 @@ export const endpoints = {
   'messagingRollout.get': def({ method: 'GET', path: '/organization/messaging-rollout', summary: 'Soft launch: who may message (admin)', tag: 'cohorts', auth: 'session', status: 200, response: MessagingRollout }),
   'messagingRollout.update': def({ method: 'PATCH', path: '/organization/messaging-rollout', summary: 'Soft launch: everyone, or a pilot of cohort tags and providers, and what others are told (admin)', tag: 'cohorts', auth: 'session', body: MessagingRolloutUpdate, status: 200, response: MessagingRollout }),
   'me.messaging': def({ method: 'GET', path: '/me/messaging', summary: 'Whether you (a patient) may message, and how else to reach the practice if not', tag: 'cohorts', auth: 'session', status: 200, response: MessagingStatus }),
+  'me.language.update': def({ method: 'PUT', path: '/me/language', summary: 'The language you read Haven in (patients: also the language of automatic replies and crisis guidance)', tag: 'users', auth: 'session', body: LanguageChoice, status: 200, response: LanguageChoice }),
   'broadcasts.preview': def({ method: 'POST', path: '/broadcasts/preview', summary: 'Who a broadcast would reach, who would be skipped and why, and the first three personalized messages', tag: 'cohorts', auth: 'session', body: BroadcastDraft, status: 200, response: BroadcastPreview }),
   'broadcasts.create': def({ method: 'POST', path: '/broadcasts', summary: 'Start a broadcast: each selected patient gets a new thread of their own with the message, sent at a throttled rate', tag: 'cohorts', auth: 'session', body: BroadcastDraft, status: 201, response: Broadcast }),
   'broadcasts.list': def({ method: 'GET', path: '/broadcasts', summary: 'Your broadcasts with their progress, newest first', tag: 'cohorts', auth: 'session', query: BroadcastListQuery, status: 200, response: Page(Broadcast) }),

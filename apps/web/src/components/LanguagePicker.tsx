@@ -1,15 +1,25 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import { LANGUAGES } from '../i18n.js';
+import { useSession } from '../hooks/useSession.js';
+import { api } from '../lib/api.js';
+import { LANGUAGES, type LanguageCode } from '../i18n.js';
 
-/** Choose the app's language; each language is named in itself. */
+/**
+ * Choose the app's language; each language is named in itself. Signed in, the choice is also saved to the account
+ * (for a patient, automatic replies and the practice's guidance then come in that language).
+ */
 export function LanguagePicker() {
   const { t, i18n } = useTranslation();
+  const { status } = useSession();
   const id = useId();
+  const choose = (language: LanguageCode) => {
+    void i18n.changeLanguage(language);
+    if (status === 'active') void api.call('me.language.update', { body: { language } }).catch(() => undefined);
+  };
   return (
     <div className="language-picker">
       <label htmlFor={id}>{t('app.language')}</label>
-      <select id={id} value={i18n.resolvedLanguage ?? 'en'} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
+      <select id={id} value={i18n.resolvedLanguage ?? 'en'} onChange={(e) => choose(e.target.value as LanguageCode)}>
         {LANGUAGES.map((l) => (
           <option key={l.code} value={l.code} lang={l.code}>
             {l.name}

@@ -1,5 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { SessionInfo } from '@haven/api';
+import i18next from 'i18next';
+import type { Language, SessionInfo } from '@haven/api';
+import { chosenLanguage } from '../i18n.js';
 import { api, isApiError } from '../lib/api.js';
 
 type Status = 'loading' | 'signedOut' | 'mfa_required' | 'mfa_enrollment_required' | 'active';
@@ -25,6 +27,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const apply = useCallback((s: SessionInfo | null) => {
     setSession(s);
     setStatus(statusOf(s));
+    if (s?.stage === 'active') syncLanguage(s.user.language);
     return s;
   }, []);
 
@@ -60,6 +63,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo(() => ({ status, session, signIn, verifyCode, enableTotp, signOut }), [status, session, signIn, verifyCode, enableTotp, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/**
+ * The account keeps the language a person reads Haven in (for patients it is also the language of the automatic
+ * replies): a language picked in this browser is saved to the account; without one, the app takes the account's.
+ */
+function syncLanguage(account: Language): void {
+  const chosen = chosenLanguage();
+  if (chosen && chosen !== account) void api.call('me.language.update', { body: { language: chosen } }).catch(() => undefined);
+  else if (!chosen && i18next.language !== account) void i18next.changeLanguage(account);
 }
 
 export function useSession(): SessionState {

@@ -6,6 +6,7 @@ import type { Db } from '../../platform/db/database.js';
 import { hmac, randomToken, safeEqual, sha256 } from '../../platform/crypto/hash.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { Actor, AnonymousContext, RequestContext } from '../../platform/http/context.js';
+import { supportedLanguage } from '../../platform/i18n/languages.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OrganizationService } from '../organization/organization.service.js';
@@ -159,7 +160,7 @@ export class AuthService {
     const identity = await this.users.decryptIdentity(user);
     return {
       stage: s.stage,
-      user: { id: user.id, organizationId: user.org_id, role: user.role, name: identity.name, mfaEnabled: user.totp_enabled },
+      user: { id: user.id, organizationId: user.org_id, role: user.role, name: identity.name, mfaEnabled: user.totp_enabled, language: supportedLanguage(user.language) },
       expiresAt: s.expiresAt.toISOString(),
       idleTimeoutSeconds: s.idleTimeoutS,
     };

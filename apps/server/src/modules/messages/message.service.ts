@@ -64,7 +64,8 @@ export interface MessageAttachments {
  * automatic replies and pages. Neither step can stop a patient's message: detection never blocks.
  */
 export interface MessageWorkflow {
-  prepare(thread: ThreadRecord, sender: { userId: string; role: string }, body: string): Promise<MessageWorkflowFacts | null>;
+  /** `thread.patient_language`: the patient's language when the caller read it with the thread (else it is looked up). */
+  prepare(thread: ThreadRecord & { patient_language?: string | null }, sender: { userId: string; role: string }, body: string): Promise<MessageWorkflowFacts | null>;
   committed(m: { thread: ThreadRecord; messageId: string; senderRole: string; facts: MessageWorkflowFacts }): void;
 }
 

@@ -84,6 +84,7 @@ export type Action =
   | 'patients.archive'
   | 'tags.read'
   | 'messaging.status'
+  | 'profile.language'
   | 'broadcasts.create'
   | 'broadcasts.read'
   | 'messages.react'
@@ -254,6 +255,9 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
       return actor.role === 'admin' || isClinical(actor.role);
     case 'messaging.status':
       return actor.role === 'patient';
+    case 'profile.language':
+      // Everyone chooses the language they read Haven in, for themselves only.
+      return r.orgId === actor.orgId;
     case 'broadcasts.create':
       // Each recipient is also checked as threads.create (the patient must be one the author may message).
       return isClinical(actor.role);

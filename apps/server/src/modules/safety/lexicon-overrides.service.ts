@@ -1,3 +1,4 @@
+import { CRISIS_CATEGORIES, type Language } from '@haven/api';
 import type { CrisisLexiconCheck, CrisisLexiconCheckResult, CrisisLexiconCounts, CrisisLexiconOverrides, CrisisLexiconOverridesInput, CrisisLexiconRevision, CrisisLexiconSettings, CrisisLexiconUpdate, CrisisMatch } from '@haven/api';
 import type { Logger } from 'pino';
 import type { Db } from '../../platform/db/database.js';
@@ -8,7 +9,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { can, type Action } from '../policy/policy.js';
 import { detectCrisis } from './crisis-detector.js';
 import type { CompiledLexicon } from './crisis-lexicon.js';
-import { baseLexicon, compiledLexicon } from './lexicons/index.js';
+import { baseLexicon, compiledLexicon, lexiconLanguage } from './lexicons/index.js';
 import type { LexiconOverridesStore, LexiconRevisionRow } from './lexicon-overrides.store.js';
 import { compileOverrides, OrgLexicons, type OrgLexicon, type StoredOverrides } from './org-lexicons.js';
 import type { CrisisDetector } from './safety.service.js';
@@ -77,19 +78,24 @@ export class LexiconOverridesService implements CrisisDetector {
   // ---- for the send path ------------------------------------------------------------------------------------------
 
   /**
-   * Checks a patient message against the organization's lexicon. Never throws on the organization's account: if its
-   * lexicon cannot be read or fails, the base lexicon checks the message (logged without content).
+   * Checks a patient message against the organization's lexicon and, for a patient who reads Haven in another
+   * language with a lexicon of its own, that language's base lexicon too (people mix languages; either match
+   * counts). Never throws on the organization's account: if its lexicon cannot be read or fails, the base lexicon
+   * checks the message (logged without content).
    */
-  async detect(orgId: string, text: string): Promise<CrisisMatch | null> {
+  async detect(orgId: string, text: string, language: Language = 'en'): Promise<CrisisMatch | null> {
     const lexicon = await this.lexicons.forDetection(orgId);
+    let match: CrisisMatch | null;
     try {
-      return detectCrisis(text, lexicon.compiled);
+      match = detectCrisis(text, lexicon.compiled);
     } catch (err) {
       // Already the base lexicon: nothing to fall back to (the send path logs it and stores the message anyway).
       if (lexicon.status !== 'merged') throw err;
       this.log?.error({ err: { name: (err as Error).name }, orgId, revision: lexicon.revision }, "crisis detection failed with the organization's lexicon; checked with the base lexicon");
-      return detectCrisis(text, compiledLexicon(lexicon.base.language));
+      match = detectCrisis(text, compiledLexicon(lexicon.base.language));
     }
+    if (lexiconLanguage(language) === lexicon.base.language) return match;
+    return combineMatches(match, detectCrisis(text, compiledLexicon(language)));
   }
 
   // ---- HTTP operations --------------------------------------------------------------------------------------------
@@ -199,3 +205,14 @@ export class LexiconOverridesService implements CrisisDetector {
   }
 }
 
+
+/** Two lexicons' verdicts on one message as one: the categories and rules of both, both versions named. */
+export function combineMatches(a: CrisisMatch | null, b: CrisisMatch | null): CrisisMatch | null {
+  if (!a || !b) return a ?? b;
+  const categories = new Set([...a.categories, ...b.categories]);
+  return {
+    categories: CRISIS_CATEGORIES.filter((c) => categories.has(c)),
+    ruleIds: [...new Set([...a.ruleIds, ...b.ruleIds])].sort(),
+    lexiconVersion: `${a.lexiconVersion},${b.lexiconVersion}`,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Expectations, WorkflowSettings, WorkflowSettingsUpdate } from '@haven/api';
+import type { Expectations, Language, WorkflowSettings, WorkflowSettingsUpdate } from '@haven/api';
 import type { Logger } from 'pino';
 import type { Db } from '../../platform/db/database.js';
 import { aad } from '../../platform/crypto/aead.js';
@@ -7,6 +7,7 @@ import { derivedUuid } from '../../platform/crypto/hash.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { RequestContext } from '../../platform/http/context.js';
 import { AppError } from '../../platform/http/errors.js';
+import { localeOf, supportedLanguage } from '../../platform/i18n/languages.js';
 import type { Clock } from '../../platform/time/clock.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { EventOutbox } from '../events/event.outbox.js';
@@ -21,7 +22,7 @@ import type { RoutingStore } from '../workflow/routing.store.js';
 import type { SlaPolicy } from '../workflow/sla.policy.js';
 import { presentWorkflow, type StaffPager } from '../workflow/workflow.service.js';
 import type { SafetyStore } from './safety.store.js';
-import { DEFAULT_WORKFLOW_SETTINGS, fill } from './safety.texts.js';
+import { DEFAULT_WORKFLOW_SETTINGS, fill, settingsIn } from './safety.texts.js';
 import type { CrisisMatch as DetectedCrisis } from '@haven/api';
 
 /** A crisis match: which categories, under which lexicon version (never the matched words). */
@@ -33,10 +34,11 @@ export type CrisisMatch = Pick<DetectedCrisis, 'categories' | 'lexiconVersion'>;
  * stored anyway.
  */
 export interface CrisisDetector {
-  detect(orgId: string, text: string): Promise<CrisisMatch | null>;
+  /** `language`: the patient's; a language other than English adds its lexicon to the organization's English one. */
+  detect(orgId: string, text: string, language: Language): Promise<CrisisMatch | null>;
 }
 
-type Facts = MessageWorkflowFacts & { match?: CrisisMatch | null };
+type Facts = MessageWorkflowFacts & { match?: CrisisMatch | null; language?: Language };
 
 const detailAad = (orgId: string, messageId: string) => aad('safety_alert', orgId, messageId);
 
@@ -75,13 +77,14 @@ export class SafetyService implements MessageWorkflow {
 
   // ---- around a message -----------------------------------------------------------------------------------------
 
-  async prepare(thread: ThreadRecord, sender: { userId: string; role: string }, body: string): Promise<Facts | null> {
+  async prepare(thread: ThreadRecord & { patient_language?: string | null }, sender: { userId: string; role: string }, body: string): Promise<Facts | null> {
     const at = this.clock.now();
     if (sender.role === 'provider' || sender.role === 'staff') return { at, dueAt: null, remindAt: null, crisis: false, offHours: false };
     if (sender.role !== 'patient') return null;
+    const language = thread.patient_language !== undefined ? supportedLanguage(thread.patient_language) : await this.languageOf(thread.org_id, sender.userId);
     let match: CrisisMatch | null = null;
     try {
-      match = (await this.detector()?.detect(thread.org_id, body)) ?? null;
+      match = (await this.detector()?.detect(thread.org_id, body, language)) ?? null;
     } catch (err) {
       // Detection must never stop a patient's message; the failure is logged without content.
       this.log?.error({ err: { name: (err as Error).name }, threadId: thread.id }, 'crisis detection failed');
@@ -89,13 +92,19 @@ export class SafetyService implements MessageWorkflow {
     const priority = match ? 'urgent' : thread.priority;
     const avail = this.availability();
     const [due, open] = await Promise.all([this.sla.dueFor(thread.org_id, thread.department_id, thread.topic, priority, at), avail.isOpen(thread.org_id, thread.department_id, at)]);
-    return { at, dueAt: due.dueAt, remindAt: due.remindAt, crisis: match !== null, offHours: !open, match };
+    return { at, dueAt: due.dueAt, remindAt: due.remindAt, crisis: match !== null, offHours: !open, match, language };
+  }
+
+  /** The language a person reads Haven in (their automatic replies follow it). */
+  private async languageOf(orgId: string, userId: string | null): Promise<Language> {
+    return supportedLanguage(userId ? (await this.users.byId(orgId, userId))?.language : null);
   }
 
   committed(m: { thread: ThreadRecord; messageId: string; senderRole: string; facts: Facts }): void {
     if (m.senderRole !== 'patient') return;
     if (!m.facts.crisis && !m.facts.offHours) return;
-    const run = (m.facts.crisis ? this.handleCrisis(m.thread, m.messageId, m.facts.match ?? null, m.facts.at) : this.offHoursReply(m.thread, m.messageId, m.facts.at))
+    const language = m.facts.language ?? 'en';
+    const run = (m.facts.crisis ? this.handleCrisis(m.thread, m.messageId, m.facts.match ?? null, m.facts.at, language) : this.offHoursReply(m.thread, m.messageId, m.facts.at, language))
       .catch((err: Error) => this.log?.error({ err: { name: err.name, message: err.message }, threadId: m.thread.id }, 'automatic reply failed; the sweep retries crisis alerts'))
       .finally(() => this.running.delete(run));
     this.running.add(run);
@@ -111,12 +120,12 @@ export class SafetyService implements MessageWorkflow {
    * page the on-call (else the thread's owner and care team) urgently, tell them live. Idempotent: a retry (the
    * sweep after a crash) finishes what is missing.
    */
-  async handleCrisis(thread: ThreadRecord, messageId: string, match: CrisisMatch | null, at: Date): Promise<void> {
+  async handleCrisis(thread: ThreadRecord, messageId: string, match: CrisisMatch | null, at: Date, language?: Language): Promise<void> {
     const detail = match ?? { categories: ['unknown'], lexiconVersion: 'unknown' };
     const detailCt = await this.keyring.encrypt(thread.key_id, JSON.stringify(detail.categories), detailAad(thread.org_id, messageId));
     const alert = await this.store.upsertAlert({ messageId, orgId: thread.org_id, threadId: thread.id, patientId: thread.patient_id!, keyId: thread.key_id, detailCt, lexiconVersion: detail.lexiconVersion, at });
     if (alert.handled_at) return;
-    const settings = await this.settingsOf(thread.org_id);
+    const settings = settingsIn(language ?? (await this.languageOf(thread.org_id, thread.patient_id)), await this.settingsOf(thread.org_id));
     const replyId = derivedUuid('haven-crisis-reply', messageId);
     await this.messages.sendAsSystem(thread, replyId, fill(settings.crisisReply, settings), await this.users.systemSender(thread.org_id));
     const fresh = await this.threads.byIdForSystem(thread.org_id, thread.id);
@@ -139,8 +148,8 @@ export class SafetyService implements MessageWorkflow {
   }
 
   /** The off-hours reply: when to expect an answer and what to do in an emergency, once per closed period. */
-  private async offHoursReply(thread: ThreadRecord, messageId: string, at: Date): Promise<void> {
-    const settings = await this.settingsOf(thread.org_id);
+  private async offHoursReply(thread: ThreadRecord, messageId: string, at: Date, language: Language): Promise<void> {
+    const settings = settingsIn(language, await this.settingsOf(thread.org_id));
     if (!settings.offHoursReplyEnabled) return;
     const avail = this.availability();
     // Already answered during this closed period, as the thread read for this send says: nothing to do, no lock on
@@ -160,14 +169,14 @@ export class SafetyService implements MessageWorkflow {
       return true;
     });
     if (!claimed) return;
-    const when = nextOpening ? await this.formatTime(thread.org_id, nextOpening) : 'as soon as we can';
+    const when = nextOpening ? await this.formatTime(thread.org_id, nextOpening, language) : language === 'es' ? 'lo antes posible' : 'as soon as we can';
     const body = fill(settings.offHoursReply, settings, { nextOpening: when });
     await this.messages.sendAsSystem(thread, derivedUuid('haven-off-hours-reply', messageId), body, await this.users.systemSender(thread.org_id));
   }
 
-  private async formatTime(orgId: string, at: Date): Promise<string> {
+  private async formatTime(orgId: string, at: Date, language: Language): Promise<string> {
     const timeZone = await this.availability().timeZone(orgId);
-    return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
+    return new Intl.DateTimeFormat(localeOf(language), { timeZone, weekday: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
   }
 
   /** Crisis alerts whose handling did not finish (a crash after the message was stored): finished now. */
@@ -223,7 +232,14 @@ export class SafetyService implements MessageWorkflow {
     }
     const now = this.clock.now();
     const avail = this.availability();
-    const [open, nextOpening, target, settings] = await Promise.all([avail.isOpen(orgId, departmentId, now), avail.nextOpening(orgId, departmentId, now), this.sla.target(orgId, topic, priority), this.settingsOf(orgId)]);
+    const [open, nextOpening, target, orgSettings, language] = await Promise.all([
+      avail.isOpen(orgId, departmentId, now),
+      avail.nextOpening(orgId, departmentId, now),
+      this.sla.target(orgId, topic, priority),
+      this.settingsOf(orgId),
+      this.languageOf(orgId, ctx.actor.userId),
+    ]);
+    const settings = settingsIn(language, orgSettings);
     const due = await this.sla.dueFor(orgId, departmentId, topic, priority, now);
     return {
       open,

@@ -88,7 +88,7 @@ export class ThreadService {
   }
 
   /** Loads a thread the actor may use for `action`, or 404, the same answer as for a thread that does not exist. */
-  async require(ctx: RequestContext, threadId: string, action: Action = 'threads.read'): Promise<{ thread: ThreadRecord & { patient_archived_at: Date | null }; resource: Resource }> {
+  async require(ctx: RequestContext, threadId: string, action: Action = 'threads.read'): Promise<{ thread: ThreadRecord & { patient_archived_at: Date | null; patient_language: string | null }; resource: Resource }> {
     const found = await this.store.withAccess(ctx.actor.orgId, threadId, ctx.actor.userId);
     if (!found) throw notFound('thread');
     const { on_care_team: onCareTeam, participant, ...thread } = found;

@@ -71,7 +71,7 @@ export interface AudienceCandidate {
   on_care_team: boolean;
   participant: boolean;
 }
-export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean; patient_archived_at: Date | null };
+export type ThreadAccessRow = Selectable<Database['threads']> & { on_care_team: boolean; participant: boolean; patient_archived_at: Date | null; patient_language: string | null };
 
 export class ThreadStore {
   constructor(private readonly db: Db) {}
@@ -124,10 +124,11 @@ export class ThreadStore {
              EXISTS (SELECT 1 FROM patient_care_teams pc JOIN care_team_members cm ON cm.care_team_id = pc.care_team_id
                       WHERE pc.patient_id = t.patient_id AND cm.user_id = i.user_id) AS on_care_team,
              EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.user_id = i.user_id) AS participant,
-             (SELECT u.archived_at FROM users u WHERE u.id = t.patient_id) AS patient_archived_at
+             pu.archived_at AS patient_archived_at, pu.language AS patient_language
         FROM unnest(${keys.map((_, n) => n)}::int[], ${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.id)}::uuid[],
                     ${keys.map((k) => k.userId)}::uuid[]) AS i(ord, org_id, thread_id, user_id)
-        JOIN threads t ON t.id = i.thread_id AND t.org_id = i.org_id`.execute(this.db);
+        JOIN threads t ON t.id = i.thread_id AND t.org_id = i.org_id
+        LEFT JOIN users pu ON pu.id = t.patient_id`.execute(this.db);
     const out: (ThreadAccessRow | undefined)[] = keys.map(() => undefined);
     for (const { ord, ...row } of res.rows) out[ord] = row;
     return out;

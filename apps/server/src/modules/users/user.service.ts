@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { Role, StaffCreate, User, UserUpdate } from '@haven/api';
+import type { Language, Role, StaffCreate, User, UserUpdate } from '@haven/api';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { RequestContext } from '../../platform/http/context.js';
@@ -196,6 +196,22 @@ export class UserService {
   }
 
   /** Deactivates a staff member or patient and ends every session they have, in one transaction. */
+  /** The language the signed-in person reads Haven in (anyone, for themselves); audited. */
+  async setLanguage(ctx: RequestContext, language: Language): Promise<{ language: Language }> {
+    if (!can(ctx.actor, 'profile.language', { orgId: ctx.actor.orgId }, await this.orgs.settings(ctx.actor.orgId))) throw new AppError('forbidden');
+    await this.db.transaction().execute(async (tx) => {
+      await this.store.update(tx, ctx.actor.orgId, ctx.actor.userId, { language });
+      await this.audit.recordFor(tx, ctx, {
+        action: 'me.language.update',
+        resourceType: 'user',
+        resourceId: ctx.actor.userId,
+        patientId: ctx.actor.role === 'patient' ? ctx.actor.userId : null,
+        details: { language },
+      });
+    });
+    return { language };
+  }
+
   async deactivate(ctx: RequestContext, id: string): Promise<{ ok: true }> {
     await this.requireAdmin(ctx);
     const row = await this.store.byId(ctx.actor.orgId, id);

@@ -74,6 +74,8 @@ export interface UsersTable {
   /** migrations/0010: archived patients (history kept; no new threads or messages while archived). */
   archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   archived_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** migrations/0017: the language the person reads Haven in (patients: also their automatic replies). */
+  language: ColumnType<string, string | undefined, string>;
 }
 export interface CareTeamsTable {
   id: string;

@@ -14,7 +14,7 @@ const PASTILLAS = '(pastillas|pastilla|medicamentos|medicinas|medicina|pildoras|
 const PAREJA = '(esposo|marido|pareja|novio|novia|esposa|padre|papa|madre|mama|padrastro|madrastra|hermano|hijo|hija|ex|cuidador|cuidadora)';
 
 export const es: CrisisLexicon = {
-  version: 'es-2026.11.1',
+  version: 'es-2026.12.1',
   language: 'es',
   categories: {
     suicidal_ideation: [
@@ -104,7 +104,9 @@ export const es: CrisisLexicon = {
     { id: 'x.me_empuja_a', phrase: 'me (empuja|empujó) a (seguir|mejorar|hacer|ir|salir)' },
   ],
   negation: {
-    before: ['no', 'nunca', 'jamás', 'sin', 'tampoco', 'ni', 'nadie', 'niega', 'negó', 'ya no', 'ningún', 'ninguna', 'nada de', 'libre de', 'antecedentes de', 'historial de'],
+    // The last ones are English: a patient who reads Haven in Spanish may write in English ("I'm not suicidal"), and
+    // this lexicon checks their messages too (beside the English one); no Spanish sentence uses these words.
+    before: ['no', 'nunca', 'jamás', 'sin', 'tampoco', 'ni', 'nadie', 'niega', 'negó', 'ya no', 'ningún', 'ninguna', 'nada de', 'libre de', 'antecedentes de', 'historial de', 'not', 'never', 'no longer', 'denies', 'denied'],
     after: ['ya pasó', 'se quitó', 'se me quitó', 'se fue', 'se pasó', 'desapareció', 'hace años', 'hace meses', 'ya está mejor'],
     pseudo: ['desde hace meses', 'desde hace años', 'desde hace semanas', 'a nadie le importa', 'no sé', 'no solo', 'no sólo', 'no puedo dejar de', 'no se me quita', 'no se quita', 'no se va', 'no mejora', 'no me ayuda', 'no funciona', 'no puedo', 'no puede', 'no me deja'],
     window: 5,
