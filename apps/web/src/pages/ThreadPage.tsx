@@ -75,7 +75,7 @@ export function ThreadPage() {
           ) : (
             th.thread && <p className="hint">{t('thread.noOlder')}</p>
           )}
-          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} />
+          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
           <Composer onSend={(body, opts) => th.send(body, opts)} allowInternal={staff} />
         </div>
