@@ -1,0 +1,126 @@
+// Browser tests of the care stories of issue #5, against the real Haven server (see support.ts): each story with
+// the people in it in their own browser contexts at once, and axe-core on every new state.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { createPractice, uuid, type Practice } from '../../server/test/harness.js';
+import * as e2e from './support.js';
+import { axe, shot, storedText, WAIT } from './support.js';
+
+let env: e2e.E2E;
+let practice: Practice;
+
+const newContext = (problems: string[]) => e2e.newContext(env, problems);
+const signIn = (page: Page, email: string, password: string) => e2e.signIn(page, practice.slug, email, password);
+
+/** Signs in and opens one thread, waiting for the live connection. */
+async function openThread(page: Page, email: string, password: string, url: string, subject: string): Promise<void> {
+  await signIn(page, email, password);
+  await page.getByRole('heading', { level: 1, name: /^(Inbox|Your messages)$/ }).waitFor({ timeout: WAIT });
+  await page.goto(url);
+  await page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+}
+
+describe('care stories in Chromium', { timeout: 280_000 }, () => {
+  before(async () => {
+    env = await e2e.startE2E();
+    practice = await createPractice(env.server, 'webstories');
+  });
+  after(async () => {
+    await env?.browser.close();
+    await env?.server.stop();
+  });
+
+  test('edit and retract, as both sides see them', async () => {
+    const problems: string[] = [];
+    const patient = await newContext(problems);
+    const staff = await newContext(problems);
+    const subject = 'Blood pressure readings';
+    const question = 'My readings were 150 over 95 this morning.';
+    const questionFixed = 'My readings were 135 over 85 this morning, sorry.';
+    const answer = 'Please take it again tonight and tell us the numbers.';
+    const answerFixed = 'Please take it again tonight, sitting down, and tell us the numbers.';
+    const wrong = 'Your lab results for Mr Smith are ready.';
+    try {
+      const thread = await practice.patientA.client.call('threads.create', { body: { subject, topic: 'clinical_question' } });
+      await practice.patientA.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: question } });
+      await openThread(staff.page, practice.nurse.email, practice.nurse.password, `/staff/threads/${thread.id}`, subject);
+      await openThread(patient.page, practice.patientA.email, practice.patientA.password, `/messages/${thread.id}`, subject);
+      await patient.page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+      // Staff answer, then correct the answer: the patient sees the new text live, marked edited.
+      await staff.page.getByLabel('Write a message').fill(answer);
+      await staff.page.getByRole('button', { name: 'Send', exact: true }).click();
+      const staffAnswer = staff.page.getByTestId('message').filter({ hasText: answer });
+      await staffAnswer.waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });
+      await staffAnswer.getByRole('button', { name: 'Edit' }).click();
+      await axe(staff.page, 'staff thread page, editing a message');
+      const editBox = staff.page.getByLabel('Change your message');
+      await editBox.fill(answerFixed);
+      await staff.page.getByRole('button', { name: 'Save changes' }).click();
+      const staffFixed = staff.page.getByTestId('message').filter({ hasText: answerFixed });
+      await staffFixed.getByText('(edited)').waitFor({ timeout: WAIT });
+      const patientFixed = patient.page.getByTestId('message').filter({ hasText: answerFixed });
+      await patientFixed.getByText('(edited)').waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.getByText(answer, { exact: true }).count(), 0, 'the old text is gone for the patient');
+      // Patients never get the earlier versions; staff do.
+      assert.equal(await patientFixed.getByRole('button', { name: 'Show earlier versions' }).count(), 0);
+      await staffFixed.getByRole('button', { name: 'Show earlier versions' }).click();
+      const versions = staffFixed.getByTestId('message-versions');
+      await versions.getByText(answer, { exact: true }).waitFor({ timeout: WAIT });
+      await versions.getByText('Version 1').waitFor({ timeout: WAIT });
+      await versions.getByText('Version 2').waitFor({ timeout: WAIT });
+      await axe(staff.page, 'staff thread page with earlier versions');
+      await shot(staff.page, 'staff-message-versions');
+
+      // The patient corrects their own message: staff see it live, marked edited. Patients cannot retract.
+      const patientQuestion = patient.page.getByTestId('message').filter({ hasText: question });
+      assert.equal(await patientQuestion.getByRole('button', { name: 'Retract' }).count(), 0, 'patients cannot retract');
+      await patientQuestion.getByRole('button', { name: 'Edit' }).click();
+      await axe(patient.page, 'patient thread page, editing a message');
+      await patient.page.getByLabel('Change your message').fill(questionFixed);
+      await patient.page.getByRole('button', { name: 'Save changes' }).click();
+      await patient.page.getByTestId('message').filter({ hasText: questionFixed }).getByText('(edited)').waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('message').filter({ hasText: questionFixed }).getByText('(edited)').waitFor({ timeout: WAIT });
+      // Nobody edits someone else's message.
+      assert.equal(await staff.page.getByTestId('message').filter({ hasText: questionFixed }).getByRole('button', { name: 'Edit' }).count(), 0);
+      assert.equal(await patientFixed.getByRole('button', { name: 'Edit' }).count(), 0);
+
+      // A message sent to the wrong patient: staff retract it (asked first, in the page). It leaves the patient's
+      // history live; staff keep it, marked retracted.
+      await staff.page.getByLabel('Write a message').fill(wrong);
+      await staff.page.getByRole('button', { name: 'Send', exact: true }).click();
+      const staffWrong = staff.page.getByTestId('message').filter({ hasText: wrong });
+      await staffWrong.waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('message').filter({ hasText: wrong }).waitFor({ timeout: WAIT });
+      await staffWrong.getByRole('button', { name: 'Retract' }).click();
+      await staffWrong.getByText(/The patient will no longer see it/).waitFor({ timeout: WAIT });
+      await axe(staff.page, 'staff thread page, confirming a retraction');
+      await staffWrong.getByRole('button', { name: 'Yes, retract it' }).click();
+      await staff.page.getByTestId('message').filter({ hasText: 'Retracted: the patient no longer sees this message.' }).waitFor({ timeout: WAIT });
+      await patient.page.getByText(wrong).waitFor({ state: 'detached', timeout: WAIT });
+      assert.equal(await patient.page.getByText(wrong).count(), 0, 'the retracted text is gone for the patient');
+      assert.equal(await patient.page.evaluate(() => document.body.innerText.includes('Mr Smith')), false);
+      assert.equal(await patient.page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the page was not reloaded');
+      await axe(staff.page, 'staff thread page with a retracted message');
+      await axe(patient.page, 'patient thread page after edits and a retraction');
+      await shot(staff.page, 'staff-thread-retracted');
+
+      // Still gone after a reload; no message text in storage or in any URL.
+      await patient.page.reload();
+      await patient.page.getByTestId('message').filter({ hasText: answerFixed }).waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.getByText(wrong).count(), 0);
+      for (const p of [patient, staff]) {
+        const stored = await storedText(p.page);
+        for (const secret of [question, questionFixed, answer, answerFixed, wrong]) assert.ok(!stored.includes(secret), 'storage holds message text');
+        for (const url of p.urls) for (const secret of [question, answer, wrong, subject]) assert.ok(!decodeURIComponent(url).includes(secret), `a URL carries message text: ${url}`);
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await patient.context.close();
+      await staff.context.close();
+    }
+  });
+});
