@@ -123,4 +123,66 @@ describe('care stories in Chromium', { timeout: 280_000 }, () => {
       await staff.context.close();
     }
   });
+  test('a routine question answered from a template: filled in for the patient, reviewed, sent, seen live', async () => {
+    const problems: string[] = [];
+    const patient = await newContext(problems);
+    const staff = await newContext(problems);
+    const subject = 'Refill for my inhaler';
+    const question = 'Could you refill my inhaler, please?';
+    const name = `Patient A ${practice.slug}`;
+    try {
+      // A personal template of the nurse, with variables the server fills in for the thread.
+      await practice.nurse.client.call('templates.create', {
+        body: { scope: 'personal', kind: 'template', name: 'Refill sent', topic: 'prescription_refill', body: 'Hi {patient.firstName}, the refill for {patient.name} is at your pharmacy. {staff.name}' },
+      });
+      await signIn(staff.page, practice.nurse.email, practice.nurse.password);
+      await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+
+      // The patient asks.
+      await signIn(patient.page, practice.patientA.email, practice.patientA.password);
+      await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
+      await patient.page.getByRole('link', { name: 'New message' }).click();
+      await patient.page.getByLabel('Medicine refill').check();
+      await patient.page.getByLabel('Subject').fill(subject);
+      await patient.page.getByLabel('Your message').fill(question);
+      await patient.page.getByRole('button', { name: 'Send message' }).click();
+      await patient.page.getByTestId('message').filter({ hasText: question }).waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+
+      // Staff: the question arrives live; the composer offers the quick replies and the templates for the topic.
+      await staff.page.getByTestId('inbox-list').getByRole('link', { name: new RegExp(subject) }).click();
+      await staff.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+      await staff.page.getByRole('button', { name: 'Templates and quick replies' }).click();
+      const picker = staff.page.getByTestId('template-picker');
+      await picker.getByRole('heading', { name: 'Quick replies' }).waitFor({ timeout: WAIT });
+      await picker.getByRole('button', { name: /^Thanks/ }).waitFor({ timeout: WAIT });
+      await axe(staff.page, 'staff thread page with templates open');
+      await shot(staff.page, 'staff-thread-templates');
+      await picker.getByRole('button', { name: /^Refill sent/ }).click();
+
+      // Filled in for this thread and put into the composer for review: nothing is sent yet.
+      const box = staff.page.getByLabel('Write a message');
+      const filled = `Hi Patient, the refill for ${name} is at your pharmacy. Nurse A ${practice.slug}`;
+      await staff.page.waitForFunction((text) => (document.activeElement as HTMLTextAreaElement | null)?.value === text, filled, { timeout: WAIT });
+      assert.equal(await box.inputValue(), filled);
+      assert.equal(await patient.page.getByText(filled).count(), 0, 'not sent before review');
+      assert.equal(await staff.page.getByTestId('message').filter({ hasText: 'refill for' }).count(), 0);
+      await box.fill(`${filled} Call us if it is not there tomorrow.`);
+      await staff.page.getByRole('button', { name: 'Send', exact: true }).click();
+
+      // The patient sees the personal answer live.
+      const answer = patient.page.getByTestId('message').filter({ hasText: `the refill for ${name} is at your pharmacy` });
+      await answer.waitFor({ timeout: WAIT });
+      assert.match(await answer.innerText(), /Call us if it is not there tomorrow\./);
+      assert.doesNotMatch(await answer.innerText(), /\{patient\./, 'no variable left unfilled');
+      // Patients never get templates.
+      assert.equal(await patient.page.getByTestId('template-picker').count(), 0);
+      for (const url of [...patient.urls, ...staff.urls]) assert.ok(!decodeURIComponent(url).includes(name) && !decodeURIComponent(url).includes('refill for'), `a URL carries health information: ${url}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await patient.context.close();
+      await staff.context.close();
+    }
+  });
 });

@@ -114,6 +114,14 @@ export const en = {
     versionsTitle: 'Earlier versions',
     versionLabel: 'Version {{version}}',
   },
+  templates: {
+    show: 'Templates and quick replies',
+    hide: 'Hide templates',
+    quickReplies: 'Quick replies',
+    templates: 'Templates',
+    none: 'Your practice has no templates yet.',
+    missing: 'Check before sending: no value was found for {{variables}}.',
+  },
   composer: {
     label: 'Write a message',
     send: 'Send',

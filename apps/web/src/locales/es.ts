@@ -112,6 +112,14 @@ export const es: Messages = {
     versionsTitle: 'Versiones anteriores',
     versionLabel: 'Versión {{version}}',
   },
+  templates: {
+    show: 'Plantillas y respuestas rápidas',
+    hide: 'Ocultar plantillas',
+    quickReplies: 'Respuestas rápidas',
+    templates: 'Plantillas',
+    none: 'Su consultorio aún no tiene plantillas.',
+    missing: 'Revise antes de enviar: no se encontró un valor para {{variables}}.',
+  },
   composer: {
     label: 'Escriba un mensaje',
     send: 'Enviar',
