@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { createPractice, uuid, type Practice } from '../../server/test/harness.js';
+import { addStaff, createPractice, uuid, type Practice } from '../../server/test/harness.js';
 import * as e2e from './support.js';
 import { axe, shot, storedText, WAIT } from './support.js';
 
@@ -183,6 +183,64 @@ describe('care stories in Chromium', { timeout: 280_000 }, () => {
     } finally {
       await patient.context.close();
       await staff.context.close();
+    }
+  });
+  test('an admin deactivates a staff member: the open dashboard signs out at once, by the event socket (4401) or by a 401', async () => {
+    const problems: string[] = [];
+    const subject = 'Dizzy after the new tablets';
+    const question = 'I feel dizzy since I started the new tablets.';
+    const thread = await practice.patientA.client.call('threads.create', { body: { subject, topic: 'clinical_question' } });
+    await practice.patientA.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: question } });
+    const admin = practice.admin.client;
+    const leaving = await addStaff(env.server, practice.slug, admin, 'staff', `Nurse C ${practice.slug}`, practice.dept.id);
+    const offline = await addStaff(env.server, practice.slug, admin, 'staff', `Nurse D ${practice.slug}`, practice.dept.id);
+    for (const m of [leaving, offline]) await admin.call('careTeams.members.add', { params: { id: practice.teamA.id }, body: { userId: m.id } });
+
+    /** After the session ended: the sign-in page with the plain message, and no message text left anywhere. */
+    const signedOut = async (page: Page) => {
+      await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      await page.getByTestId('session-ended').getByText(/You have been signed out/).waitFor({ timeout: WAIT });
+      const dom = await page.evaluate(() => document.documentElement.outerHTML);
+      for (const secret of [subject, question, 'Patient A']) assert.ok(!dom.includes(secret), `the page still holds "${secret}"`);
+      const stored = await storedText(page);
+      for (const secret of [subject, question]) assert.ok(!stored.includes(secret), 'storage holds message text');
+      assert.doesNotMatch(page.url(), /threads|inbox/);
+      // Back does not bring the dashboard back.
+      await page.goto(`/staff/threads/${thread.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: WAIT });
+      assert.equal(await page.getByText(question).count(), 0);
+    };
+
+    // 1. The event socket is open: the server closes it with 4401 when the account is deactivated.
+    const first = await newContext(problems);
+    const second = await newContext(problems);
+    try {
+      await signIn(first.page, leaving.email, leaving.password);
+      await first.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await first.page.goto(`/staff/threads/${thread.id}`);
+      await first.page.getByTestId('message').filter({ hasText: question }).waitFor({ timeout: WAIT });
+      await first.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+      const started = Date.now();
+      await admin.call('users.deactivate', { params: { id: leaving.id } });
+      await first.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: 10_000 });
+      assert.ok(Date.now() - started < 10_000, 'signed out within a few seconds');
+      await axe(first.page, 'sign-in page after the session ended');
+      await shot(first.page, 'sign-in-session-ended');
+      await signedOut(first.page);
+
+      // 2. No live connection (the socket is held open by the test and says nothing): the next API call answers 401.
+      await second.page.routeWebSocket(/\/api\/v1\/events/, () => undefined);
+      await signIn(second.page, offline.email, offline.password);
+      await second.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await second.page.goto(`/staff/threads/${thread.id}`);
+      await second.page.getByTestId('message').filter({ hasText: question }).waitFor({ timeout: WAIT });
+      await admin.call('users.deactivate', { params: { id: offline.id } });
+      await second.page.getByRole('button', { name: 'Assign to me' }).click();
+      await signedOut(second.page);
+      assert.deepEqual(problems, []);
+    } finally {
+      await first.context.close();
+      await second.context.close();
     }
   });
 });

@@ -20,6 +20,7 @@ export const en = {
     staffNav: 'Inbox',
   },
   signIn: {
+    sessionEnded: 'You have been signed out. Your session ended, or your account was changed by your practice. Please sign in again.',
     title: 'Sign in',
     intro: 'Sign in to send a secure message to your care team.',
     organization: 'Practice code',

@@ -18,6 +18,7 @@ export const es: Messages = {
     staffNav: 'Bandeja de entrada',
   },
   signIn: {
+    sessionEnded: 'Se cerró su sesión. Su sesión terminó o su consultorio cambió su cuenta. Vuelva a iniciar sesión.',
     title: 'Iniciar sesión',
     intro: 'Inicie sesión para enviar un mensaje seguro a su equipo de atención.',
     organization: 'Código del consultorio',
