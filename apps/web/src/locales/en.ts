@@ -123,6 +123,11 @@ export const en = {
     none: 'Your practice has no templates yet.',
     missing: 'Check before sending: no value was found for {{variables}}.',
   },
+  safety: {
+    alertTitle: 'Urgent: a patient may need help now. You are paged for this conversation.',
+    open: 'Open the conversation',
+    dismiss: 'Hide this alert',
+  },
   composer: {
     label: 'Write a message',
     send: 'Send',

@@ -121,6 +121,11 @@ export const es: Messages = {
     none: 'Su consultorio aún no tiene plantillas.',
     missing: 'Revise antes de enviar: no se encontró un valor para {{variables}}.',
   },
+  safety: {
+    alertTitle: 'Urgente: un paciente puede necesitar ayuda ahora. Usted recibió el aviso para esta conversación.',
+    open: 'Abrir la conversación',
+    dismiss: 'Ocultar este aviso',
+  },
   composer: {
     label: 'Escriba un mensaje',
     send: 'Enviar',
