@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { addStaff, createPractice, uuid, type Practice } from '../../server/test/harness.js';
+import { ManualClock } from '../../server/src/platform/time/clock.js';
 import * as e2e from './support.js';
 import { axe, shot, storedText, WAIT } from './support.js';
 
@@ -241,6 +242,96 @@ describe('care stories in Chromium', { timeout: 280_000 }, () => {
     } finally {
       await first.context.close();
       await second.context.close();
+    }
+  });
+});
+
+// "A patient writes at 20:47 on a Tuesday about not coping": the practice is closed (Haven's default hours,
+// Mon–Fri 08:00–17:00 New York), Dr A is on call for the department tonight. A server of its own, on a clock
+// stopped at that moment (the most recent such Tuesday, so the browser's cookies are not older than their age).
+describe('the crisis story in Chromium', { timeout: 200_000 }, () => {
+  const TUESDAY_2047 = '2026-12-02T01:47:00Z'; // Tuesday 1 December 2026, 20:47 in New York
+  let crisisEnv: e2e.E2E;
+  let p: Practice;
+  before(async () => {
+    crisisEnv = await e2e.startE2E({ clock: new ManualClock(TUESDAY_2047) });
+    p = await createPractice(crisisEnv.server, 'webcrisis', { hours: 'default' });
+    await p.admin.client.call('onCall.shifts.create', { body: { departmentId: p.dept.id, userId: p.provider.id, startsAt: '2026-12-01T22:00:00Z', endsAt: '2026-12-02T13:00:00Z' } });
+  });
+  after(async () => {
+    await crisisEnv?.browser.close();
+    await crisisEnv?.server.stop();
+  });
+
+  test('the crisis reply at once, the on-call inbox shows the thread urgent and first, live; the answer reaches the patient live', async () => {
+    const problems: string[] = [];
+    const patient = await e2e.newContext(crisisEnv, problems);
+    const onCall = await e2e.newContext(crisisEnv, problems);
+    const subject = 'Tonight';
+    const crisis = "I can't cope anymore. I don't want to be alive.";
+    const answer = 'I am here with you. I am calling you right now.';
+    try {
+      // A routine conversation already waiting, so "first" means something.
+      const routine = await p.patientA.client.call('threads.create', { body: { subject: 'Appointment next week', topic: 'scheduling' } });
+      await p.patientA.client.call('messages.create', { params: { threadId: routine.id }, body: { id: uuid(), body: 'Can I move my appointment?' } });
+
+      // Dr A, on call, has the inbox open on the urgent view.
+      await e2e.signIn(onCall.page, p.slug, p.provider.email, p.provider.password);
+      await onCall.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await onCall.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+      await onCall.page.getByRole('link', { name: /^Department/ }).click();
+
+      // The patient writes.
+      await e2e.signIn(patient.page, p.slug, p.patientA.email, p.patientA.password);
+      await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
+      await patient.page.getByRole('link', { name: 'New message', exact: true }).click();
+      await patient.page.getByLabel('A question about my health').check();
+      await patient.page.getByLabel('Subject').fill(subject);
+      await patient.page.getByLabel('Your message').fill(crisis);
+      await patient.page.getByRole('button', { name: 'Send message' }).click();
+      await patient.page.getByTestId('message').filter({ hasText: crisis }).waitFor({ timeout: WAIT });
+
+      // The crisis reply, from the practice's automatic sender, at once and without a reload.
+      const reply = patient.page.locator('[data-testid="message"][data-sender-role="system"]');
+      await reply.waitFor({ timeout: 10_000 });
+      await reply.getByText('Automatic message from your practice').waitFor({ timeout: WAIT });
+      assert.match(await reply.innerText(), /988/);
+      assert.equal(await reply.count(), 1, 'one automatic reply (no off-hours reply on top)');
+      await patient.page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+      await axe(patient.page, 'patient thread page with the crisis reply');
+      await shot(patient.page, 'patient-crisis-reply');
+
+      // On call: the alert, live; the thread urgent and first in the department view; the urgent count.
+      const alert = onCall.page.getByTestId('safety-alert');
+      await alert.getByText(/a patient may need help now/).waitFor({ timeout: WAIT });
+      const rows = onCall.page.getByTestId('inbox-list').getByRole('listitem');
+      await rows.first().getByText(subject).waitFor({ timeout: WAIT });
+      await rows.first().getByText('Urgent').waitFor({ timeout: WAIT });
+      await onCall.page.getByTestId('inbox-list').getByText('Appointment next week').waitFor({ timeout: WAIT });
+      assert.equal(await rows.first().getAttribute('data-priority'), 'urgent');
+      await onCall.page.getByTestId('count-urgent').filter({ hasText: /^1/ }).waitFor({ timeout: WAIT });
+      assert.equal(await alert.innerText().then((s) => s.includes(crisis)), false, 'the alert carries no message text');
+      await axe(onCall.page, 'inbox with a safety alert');
+      await shot(onCall.page, 'staff-inbox-safety-alert');
+      await onCall.page.getByRole('link', { name: /^Urgent/ }).click();
+      await onCall.page.getByTestId('inbox-list').getByText(subject).waitFor({ timeout: WAIT });
+
+      // Dr A opens it from the alert, takes it and answers; the patient sees the answer live.
+      await alert.getByRole('link', { name: 'Open the conversation' }).click();
+      await onCall.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+      await onCall.page.getByTestId('message').filter({ hasText: crisis }).waitFor({ timeout: WAIT });
+      await onCall.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
+      await onCall.page.getByRole('button', { name: 'Assign to me' }).click();
+      await onCall.page.getByText('Assigned to you').waitFor({ timeout: WAIT });
+      await onCall.page.getByLabel('Write a message').fill(answer);
+      await onCall.page.getByRole('button', { name: 'Send', exact: true }).click();
+      await patient.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });
+      assert.equal(await patient.page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the page was not reloaded');
+      for (const url of [...patient.urls, ...onCall.urls]) assert.ok(!decodeURIComponent(url).includes("can't cope"), `a URL carries message text: ${url}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await patient.context.close();
+      await onCall.context.close();
     }
   });
 });
