@@ -3,110 +3,28 @@
 // contexts at once, axe-core on every page, the CSP, XSS payloads, and what is left after sign-out.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { buildWebIfNeeded } from '../../../scripts/build-web.mjs';
-import { code, createPractice, startTestServer, uuid, type Practice, type TestServer } from '../../server/test/harness.js';
+import type { Page } from 'playwright-core';
+import { code, createPractice, uuid, type Practice, type TestServer } from '../../server/test/harness.js';
+import * as e2e from './support.js';
+import { axe, shot, storedText, WAIT } from './support.js';
 
-const CHROMIUM = process.env.HAVEN_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-// The machine has 2 cores shared with other work: waits are generous.
-const WAIT = 30_000;
-/** HAVEN_E2E_SCREENSHOTS=docs/screenshots: also save screenshots of the main screens there. */
-const SHOTS = process.env.HAVEN_E2E_SCREENSHOTS;
-
+let env: e2e.E2E;
 let server: TestServer;
 let practice: Practice;
-let browser: Browser;
 let base: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** A browser context that fails the test on a CSP violation, a page error or a dialog (an executed payload). */
-async function newContext(problems: string[]): Promise<{ context: BrowserContext; page: Page; urls: string[] }> {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const urls: string[] = [];
-  page.on('request', (r) => urls.push(r.url()));
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to (execute|apply|load|connect)/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  // Every file the page asks for exists (the icon, the hashed assets); API answers are checked by the steps.
-  page.on('response', (r) => {
-    if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/')) problems.push(`404: ${r.url()}`);
-  });
-  page.on('dialog', (d) => {
-    problems.push(`dialog opened: ${d.message()}`);
-    void d.dismiss();
-  });
-  return { context, page, urls };
-}
-
-async function axe(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${what}: serious or critical WCAG 2.2 AA violations`,
-  );
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/sign-in');
-  await page.getByLabel('Practice code').fill(practice.slug);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Every text the browser keeps in storage (localStorage, sessionStorage) and the names of its IndexedDB databases. */
-async function storedText(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const parts: string[] = [];
-    for (const s of [localStorage, sessionStorage]) for (let i = 0; i < s.length; i++) parts.push(`${s.key(i)}=${s.getItem(s.key(i)!)}`);
-    const dbs = await indexedDB.databases();
-    parts.push(...dbs.map((d) => `idb:${d.name}`));
-    return parts.join('\n');
-  });
-}
+const newContext = (problems: string[]) => e2e.newContext(env, problems);
+const signIn = (page: Page, email: string, password: string) => e2e.signIn(page, practice.slug, email, password);
 
 describe('web app in Chromium', { timeout: 280_000 }, () => {
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set HAVEN_CHROMIUM. The browser tests do not skip.`);
-    }
-    await buildWebIfNeeded({ quiet: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    // The event socket accepts the session cookie from the public URL's origin only: the browser's origin here.
-    server = await startTestServer({ port, publicUrl: base });
+    env = await e2e.startE2E();
+    ({ server, base } = env);
     practice = await createPractice(server, 'webe2e');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await env?.browser.close();
+    await env?.server.stop();
   });
 
   test('the server serves the app with a strict CSP, falls back to it for app routes only, and caches hashed assets', async () => {

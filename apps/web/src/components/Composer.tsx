@@ -1,13 +1,30 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 /**
  * Writes a message. Staff can switch it to an internal note: the whole composer changes colour and wording, so a
  * note is never sent to the patient by mistake (and the server never shows notes to patients anyway).
  */
-export function Composer({ onSend, allowInternal = false }: { onSend(body: string, opts: { internal: boolean }): Promise<void>; allowInternal?: boolean }) {
+export function Composer({
+  onSend,
+  allowInternal = false,
+  tools,
+}: {
+  onSend(body: string, opts: { internal: boolean }): Promise<void>;
+  allowInternal?: boolean;
+  /** Helpers above the text box (staff: templates), given a function that puts text into it for review. */
+  tools?: (insert: (text: string, missing: string[]) => void) => ReactNode;
+}) {
   const { t } = useTranslation();
   const [body, setBody] = useState('');
+  const [missing, setMissing] = useState<string[]>([]);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const insert = (text: string, unfilled: string[]) => {
+    setBody((current) => (current.trim() ? `${current.trimEnd()}\n${text}` : text));
+    setMissing(unfilled);
+    setEmpty(false);
+    box.current?.focus();
+  };
   const [internal, setInternal] = useState(false);
   const [empty, setEmpty] = useState(false);
   const id = useId();
@@ -21,6 +38,7 @@ export function Composer({ onSend, allowInternal = false }: { onSend(body: strin
     }
     setEmpty(false);
     setBody('');
+    setMissing([]);
     // The message shows at once (pending) and is retried from the history if it fails: nothing is lost here.
     void onSend(text, { internal });
   };
@@ -36,18 +54,25 @@ export function Composer({ onSend, allowInternal = false }: { onSend(body: strin
           </p>
         </div>
       )}
+      {tools?.(insert)}
       <label htmlFor={id} className="composer__label">
         {internal ? t('composer.placeholderInternal') : t('composer.label')}
       </label>
       <textarea
         id={id}
+        ref={box}
         value={body}
         rows={4}
         maxLength={20000}
         onChange={(e) => setBody(e.target.value)}
         aria-invalid={empty || undefined}
-        aria-describedby={empty ? `${id}-error` : undefined}
+        aria-describedby={[empty ? `${id}-error` : '', missing.length > 0 ? `${id}-missing` : ''].join(' ').trim() || undefined}
       />
+      {missing.length > 0 && (
+        <p id={`${id}-missing`} className="composer__missing" role="status">
+          {t('templates.missing', { variables: missing.join(', ') })}
+        </p>
+      )}
       {empty && (
         <p id={`${id}-error`} className="field-error" role="alert">
           {t('composer.empty')}

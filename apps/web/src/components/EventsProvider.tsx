@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { EventStream } from '@haven/api';
 import { api } from '../lib/api.js';
 import { EventsContext, type LiveEventListener, type EventsState } from '../hooks/useEvents.js';
+import { useSession } from '../hooks/useSession.js';
 
 /**
  * One live event stream per signed-in page: the WebSocket `/api/v1/events`, authenticated by the session cookie.
@@ -9,6 +10,7 @@ import { EventsContext, type LiveEventListener, type EventsState } from '../hook
  * good when the session ends (close code 4401).
  */
 export function EventsProvider({ children }: { children: ReactNode }) {
+  const { sessionEnded } = useSession();
   const listeners = useRef(new Set<LiveEventListener>());
   const [connected, setConnected] = useState(false);
   const [state] = useState<EventsState>(() => ({
@@ -33,6 +35,8 @@ export function EventsProvider({ children }: { children: ReactNode }) {
         },
         onClose: ({ code, willReconnect }) => {
           setConnected(false);
+          // The session is over (deactivated, expired, signed out elsewhere): leave the signed-in page at once.
+          if (code === 4401) sessionEnded();
           // The first connection failed (or a final close other than sign-out): try again a little later.
           if (!willReconnect && !stopped && code !== 4401) retry = setTimeout(open, 3000);
         },
@@ -45,7 +49,7 @@ export function EventsProvider({ children }: { children: ReactNode }) {
       clearTimeout(retry);
       stream?.close();
     };
-  }, []);
+  }, [sessionEnded]);
 
   return <EventsContext.Provider value={{ ...state, connected }}>{children}</EventsContext.Provider>;
 }

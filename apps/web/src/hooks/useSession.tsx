@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import i18next from 'i18next';
 import type { Language, SessionInfo } from '@haven/api';
 import { chosenLanguage } from '../i18n.js';
-import { api, isApiError } from '../lib/api.js';
+import { api, isApiError, onSessionEnded } from '../lib/api.js';
 
 type Status = 'loading' | 'signedOut' | 'mfa_required' | 'mfa_enrollment_required' | 'active';
 
@@ -13,6 +13,8 @@ export interface SessionState {
   verifyCode(code: string): Promise<SessionInfo>;
   enableTotp(code: string): Promise<SessionInfo>;
   signOut(): Promise<void>;
+  /** The server ended the session (deactivated, expired, signed out elsewhere): leave everything, say so on sign-in. */
+  sessionEnded(): void;
 }
 
 const SessionContext = createContext<SessionState | null>(null);
@@ -51,17 +53,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     } catch {
       // the session may already be over; the page is left either way
     }
-    // Nothing of the session may outlive it: the app keeps messages in memory only, and a full navigation drops
-    // that memory (and the event socket). `replace` keeps the signed-in page out of the back history.
-    try {
-      sessionStorage.clear();
-    } catch {
-      // no storage: nothing to clear
-    }
-    window.location.replace('/sign-in');
+    leave('/sign-in');
   }, []);
 
-  const value = useMemo(() => ({ status, session, signIn, verifyCode, enableTotp, signOut }), [status, session, signIn, verifyCode, enableTotp, signOut]);
+  const sessionEnded = useCallback(() => leave('/sign-in?ended=1'), []);
+  // A 401 from any API call while signed in means the same as the event socket's 4401.
+  useEffect(() => {
+    if (status !== 'active') return;
+    onSessionEnded(sessionEnded);
+    return () => onSessionEnded(null);
+  }, [status, sessionEnded]);
+
+  const value = useMemo(() => ({ status, session, signIn, verifyCode, enableTotp, signOut, sessionEnded }), [status, session, signIn, verifyCode, enableTotp, signOut, sessionEnded]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
@@ -73,6 +76,23 @@ function syncLanguage(account: Language): void {
   const chosen = chosenLanguage();
   if (chosen && chosen !== account) void api.call('me.language.update', { body: { language: chosen } }).catch(() => undefined);
   else if (!chosen && i18next.language !== account) void i18next.changeLanguage(account);
+}
+
+let leaving = false;
+
+/**
+ * Nothing of the session may outlive it: the app keeps messages in memory only, and a full navigation drops that
+ * memory (and the event socket). `replace` keeps the signed-in page out of the back history.
+ */
+function leave(to: string): void {
+  if (leaving) return;
+  leaving = true;
+  try {
+    sessionStorage.clear();
+  } catch {
+    // no storage: nothing to clear
+  }
+  window.location.replace(to);
 }
 
 export function useSession(): SessionState {

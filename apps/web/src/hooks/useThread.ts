@@ -25,6 +25,10 @@ export interface ThreadState {
   retry(id: string): Promise<void>;
   /** Re-reads the thread (its workflow after assign or close). */
   refreshThread(): Promise<void>;
+  /** Changes the text of one of your messages (the other side sees it live, marked edited). */
+  edit(messageId: string, body: string): Promise<void>;
+  /** Staff: takes back one of your messages (the patient no longer sees it; staff see it marked removed). */
+  retract(messageId: string): Promise<void>;
 }
 
 const PAGE = 30;
@@ -97,6 +101,11 @@ export function useThread(threadId: string, me: string): ThreadState {
       setMessages((list) => upsert(list, m));
       setPending((list) => list.filter((p) => p.id !== m.id));
     }
+    // A patient is told only that a message was taken back (no message): it leaves their history.
+    if (event.type === 'message.retracted' && !event.message && event.messageId) {
+      const gone = event.messageId;
+      setMessages((list) => list.filter((m) => m.id !== gone));
+    }
     if (event.type === 'receipts.updated' && event.receipts) {
       const { userId, status, uptoMessageId } = event.receipts;
       setMessages((list) => {
@@ -164,5 +173,21 @@ export function useThread(threadId: string, me: string): ThreadState {
     setThread(await api.call('threads.get', { params: { threadId } }));
   }, [threadId]);
 
-  return { thread, messages, pending, hasOlder: olderCursor !== null, loadingOlder, error, loadOlder, send, retry, refreshThread };
+  const edit = useCallback(
+    async (messageId: string, body: string) => {
+      const message = await api.call('messages.edit', { params: { threadId, messageId }, body: { body } });
+      setMessages((list) => upsert(list, message));
+    },
+    [threadId],
+  );
+
+  const retract = useCallback(
+    async (messageId: string) => {
+      const message = await api.call('messages.retract', { params: { threadId, messageId }, body: {} });
+      setMessages((list) => upsert(list, message));
+    },
+    [threadId],
+  );
+
+  return { thread, messages, pending, hasOlder: olderCursor !== null, loadingOlder, error, loadOlder, send, retry, refreshThread, edit, retract };
 }

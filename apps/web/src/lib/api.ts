@@ -4,7 +4,22 @@ import { HavenApiError, HavenClient } from '@haven/api';
  * The one API client of the app: same origin as the page (the Haven server serves both), the HttpOnly session
  * cookie, and the CSRF token from sign-in (or from `auth.session` after a reload), held in memory only.
  */
-export const api = new HavenClient({});
+export const api: HavenClient = new HavenClient({ fetch: watchForEndedSession });
+
+let sessionEnded: (() => void) | null = null;
+
+/** Called when the server says the session is over (a 401 outside sign-in): deactivated, expired or signed out elsewhere. */
+export function onSessionEnded(handler: (() => void) | null): void {
+  sessionEnded = handler;
+}
+
+async function watchForEndedSession(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const response = await globalThis.fetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  // Sign-in steps and the session check answer 401 as part of signing in: they are not a session that ended.
+  if (response.status === 401 && !url.includes('/api/v1/auth/')) sessionEnded?.();
+  return response;
+}
 
 export const isApiError = (err: unknown, status?: number): err is HavenApiError =>
   err instanceof HavenApiError && (status === undefined || err.status === status);

@@ -3,9 +3,13 @@ import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { InboxCounts, InboxView, Thread } from '@haven/api';
 import { Layout } from '../components/Layout.js';
+import { SafetyAlertNotice } from '../components/SafetyAlertNotice.js';
 import { useEvents } from '../hooks/useEvents.js';
 import { api } from '../lib/api.js';
 import { formatWhen, topicLabel } from '../lib/format.js';
+
+/** Urgent conversations first (a crisis never waits below routine ones); otherwise the server's order, soonest due first. */
+const urgentFirst = (list: Thread[]): Thread[] => [...list].sort((a, b) => Number(b.workflow?.priority === 'urgent') - Number(a.workflow?.priority === 'urgent'));
 
 const VIEWS: InboxView[] = ['mine', 'unassigned', 'care_teams', 'department', 'urgent', 'overdue', 'awaiting_patient', 'closed'];
 
@@ -20,13 +24,14 @@ export function InboxPage() {
   const [threads, setThreads] = useState<Thread[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState(false);
+  const [alerts, setAlerts] = useState<string[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const load = useCallback(async () => {
     try {
       const [c, page] = await Promise.all([api.call('inbox.counts'), api.call('inbox.list', { query: { view, limit: 50 } })]);
       setCounts(c);
-      setThreads(page.items);
+      setThreads(urgentFirst(page.items));
       setCursor(page.nextCursor);
       setError(false);
     } catch {
@@ -39,7 +44,11 @@ export function InboxPage() {
   }, [load]);
   // Many events can arrive together (a busy practice): reload once for a burst.
   useEvents((e) => {
-    if (e.type === 'thread.created' || e.type === 'thread.updated' || e.type === 'message.created' || e.type === 'receipts.updated' || e.type === 'access.changed') {
+    if (e.type === 'safety.alert' && e.threadId) {
+      const id = e.threadId;
+      setAlerts((list) => (list.includes(id) ? list : [...list, id]));
+    }
+    if (e.type === 'safety.alert' || e.type === 'thread.created' || e.type === 'thread.updated' || e.type === 'message.created' || e.type === 'receipts.updated' || e.type === 'access.changed') {
       clearTimeout(timer.current);
       timer.current = setTimeout(() => void load(), 150);
     }
@@ -49,13 +58,14 @@ export function InboxPage() {
   const more = async () => {
     if (!cursor) return;
     const page = await api.call('inbox.list', { query: { view, limit: 50, cursor } });
-    setThreads((list) => [...(list ?? []), ...page.items.filter((x) => !list?.some((y) => y.id === x.id))]);
+    setThreads((list) => urgentFirst([...(list ?? []), ...page.items.filter((x) => !list?.some((y) => y.id === x.id))]));
     setCursor(page.nextCursor);
   };
 
   return (
     <Layout title={t('inbox.title')}>
       <h1 tabIndex={-1}>{t('inbox.title')}</h1>
+      <SafetyAlertNotice threadIds={alerts} onDismiss={(id) => setAlerts((list) => list.filter((x) => x !== id))} />
       <div className="inbox">
         <nav className="inbox__views" aria-label={t('inbox.views')}>
           <ul>
@@ -72,7 +82,7 @@ export function InboxPage() {
                   data-view={v}
                 >
                   <span>{t(`inbox.view.${v}`)}</span>
-                  <span className="count" data-testid={`count-${v}`}>
+                  <span className={v === 'urgent' && counts && counts.urgent > 0 ? 'count count--urgent' : 'count'} data-testid={`count-${v}`}>
                     {counts ? counts[v] : '–'}
                     <span className="visually-hidden"> {counts ? t('inbox.count', { count: counts[v] }) : ''}</span>
                   </span>
@@ -93,7 +103,7 @@ export function InboxPage() {
           {threads && threads.length > 0 && (
             <ul className="thread-list" data-testid="inbox-list">
               {threads.map((th) => (
-                <li key={th.id} className={th.unreadCount > 0 ? 'thread-item thread-item--unread' : 'thread-item'}>
+                <li key={th.id} className={['thread-item', th.unreadCount > 0 ? 'thread-item--unread' : '', th.workflow?.priority === 'urgent' ? 'thread-item--urgent' : ''].join(' ')} data-priority={th.workflow?.priority}>
                   <Link to={`/staff/threads/${th.id}`} className="thread-item__link">
                     <span className="thread-item__subject">{th.subject}</span>
                     <span className="thread-item__topic">{t('threads.topic', { topic: topicLabel(t, th.topic) })}</span>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Navigate, useLocation } from 'react-router';
+import { Navigate, useLocation, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { OperationOutput } from '@haven/api';
 import { LanguagePicker } from '../components/LanguagePicker.js';
@@ -12,6 +12,8 @@ export function SignInPage() {
   const { t } = useTranslation();
   const { status, session, signIn, verifyCode, enableTotp } = useSession();
   const location = useLocation();
+  const [params] = useSearchParams();
+  const ended = params.get('ended') === '1';
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [enrollment, setEnrollment] = useState<OperationOutput<'auth.totp.setup'> | null>(null);
@@ -56,6 +58,11 @@ export function SignInPage() {
       </header>
       <main id="main" tabIndex={-1} className="page page--narrow">
         <h1 tabIndex={-1}>{stepTitle}</h1>
+        {ended && status === 'signedOut' && (
+          <p className="notice" role="status" data-testid="session-ended">
+            {t('signIn.sessionEnded')}
+          </p>
+        )}
         {error && (
           <p className="form-error" role="alert">
             {error}

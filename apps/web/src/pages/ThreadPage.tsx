@@ -6,6 +6,7 @@ import { Composer } from '../components/Composer.js';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
 import { MessageList } from '../components/MessageList.js';
+import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
 import { api } from '../lib/api.js';
@@ -75,9 +76,13 @@ export function ThreadPage() {
           ) : (
             th.thread && <p className="hint">{t('thread.noOlder')}</p>
           )}
-          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} />
+          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
-          <Composer onSend={(body, opts) => th.send(body, opts)} allowInternal={staff} />
+          <Composer
+            onSend={(body, opts) => th.send(body, opts)}
+            allowInternal={staff}
+            tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
+          />
         </div>
         {staff && th.thread && (
           <aside className="thread-side" aria-label={t('staffThread.details')}>
