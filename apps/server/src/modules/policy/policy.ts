@@ -104,7 +104,10 @@ export interface Resource {
   patientId?: string | null;
   /** The actor is on one of this patient's care teams. */
   onCareTeam?: boolean;
-  /** For internal threads: the actor is a participant. */
+  /**
+   * The actor is a participant of the thread: of an internal thread, or of a patient thread they were given (the
+   * on-call paged for a patient in crisis, see SafetyService).
+   */
   participant?: boolean;
   threadKind?: 'patient' | 'internal';
   /** The user who wrote the message. */
@@ -156,7 +159,8 @@ function seesPatient(actor: Actor, r: Resource, settings: OrgPolicySettings, pur
     case 'all':
       return true;
     case 'care_team':
-      return r.onCareTeam === true;
+      // A patient thread given to someone outside the care team (on call for a crisis) is theirs too; the record is not.
+      return r.onCareTeam === true || (r.threadKind === 'patient' && r.participant === true);
     case 'self':
       return r.patientId === scope.patientId;
     case 'none':

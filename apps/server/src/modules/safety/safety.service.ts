@@ -134,9 +134,16 @@ export class SafetyService implements MessageWorkflow {
     const audience = (await this.threads.audiences([{ orgId: thread.org_id, threadId: thread.id }])).get(`${thread.org_id}|${thread.id}`);
     // Nobody on call: the owner and the patient's care team are paged instead; someone must hear it.
     const paged = onCall.length > 0 ? [...new Set([...onCall, ...(fresh?.assignee_id ? [fresh.assignee_id] : [])])] : [...new Set([...(fresh?.assignee_id ? [fresh.assignee_id] : []), ...(audience?.careTeamIds ?? [])])];
+    // The on-call may be from another care team: paged for this patient, they are given this thread (not the record).
+    const careTeam = new Set(audience?.careTeamIds ?? []);
+    const given = onCall.filter((u) => !careTeam.has(u));
     await this.db.transaction().execute(async (tx) => {
       const done = await this.store.markHandled(tx, messageId, replyId, paged, this.clock.now());
       if (!done) return;
+      if (given.length > 0) {
+        await this.store.grantThread(tx, thread.org_id, thread.id, given);
+        await this.audit.record(tx, { orgId: thread.org_id, action: 'threads.access_granted', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { reason: 'on_call_crisis', users: given.length } });
+      }
       await this.audit.record(tx, { orgId: thread.org_id, action: 'safety.crisis_detected', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { messageId, lexiconVersion: detail.lexiconVersion, paged: paged.length } });
       await this.outbox.record(tx, [
         ...(fresh ? [{ orgId: thread.org_id, kind: 'thread.updated', staffOnly: true, threadId: thread.id, data: { change: 'urgent', workflow: presentWorkflow(fresh, this.clock.now()) } }] : []),

@@ -41,6 +41,16 @@ export class SafetyStore {
     return row?.auto_replied_at ?? null;
   }
 
+  /** Gives these staff members the patient thread (as participants), e.g. the on-call from another care team. */
+  async grantThread(tx: Queryable, orgId: string, threadId: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await tx
+      .insertInto('thread_participants')
+      .values(userIds.map((userId) => ({ thread_id: threadId, user_id: userId, org_id: orgId })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
   async setAutoReplied(tx: Queryable, threadId: string, at: Date): Promise<void> {
     await tx.updateTable('threads').set({ auto_replied_at: at }).where('id', '=', threadId).execute();
   }

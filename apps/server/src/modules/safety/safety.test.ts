@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { HavenClient, Message } from '@haven/api';
-import { createPractice, startTestServer, uuid, type Practice, type TestServer, waitFor } from '../../../test/harness.js';
+import { createPractice, rejects, startTestServer, uuid, type Practice, type TestServer, waitFor } from '../../../test/harness.js';
 import { listen } from '../../../test/live.js';
 import { ManualClock } from '../../platform/time/clock.js';
 
@@ -55,12 +55,22 @@ describe('a patient in crisis is never left waiting', () => {
     const audit = await p.compliance.client.call('audit.list', { query: { action: 'safety.crisis_detected' } });
     assert.ok(audit.items.some((a) => a.resourceId === thread.id && !JSON.stringify(a.details).includes('suicid')));
 
-    // On call answers; the patient sees the answer live.
+    // The on-call is from another care team: paged for this patient, they are given this thread (audited). They
+    // find it in their urgent view, read it, claim it and answer; the patient sees the answer live.
+    const urgent = await p.otherProvider.client.call('inbox.list', { query: { view: 'urgent' } });
+    assert.ok(urgent.items.some((t) => t.id === thread.id), 'the paged on-call finds the thread');
+    assert.equal((await history(p.otherProvider.client, thread.id)).length, 2);
     const patientLive = await listen(p.patientA.client);
-    await p.otherProvider.client.call('threads.claim', { params: { threadId: thread.id }, body: { reason: 'on call' } }).catch(() => undefined);
-    await p.provider.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: 'I am here. Calling you now.' } });
+    await p.otherProvider.client.call('threads.claim', { params: { threadId: thread.id }, body: { reason: 'on call' } });
+    await p.otherProvider.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: 'I am here. Calling you now.' } });
     const live = await patientLive.waitFor((f) => f.type === 'event' && f.event.type === 'message.created' && f.event.message?.body === 'I am here. Calling you now.');
     assert.ok(live);
+    const granted = await p.compliance.client.call('audit.list', { query: { action: 'threads.access_granted' } });
+    assert.ok(granted.items.some((a) => a.resourceId === thread.id && a.details?.reason === 'on_call_crisis'));
+    // The thread, not the patient: their record and their other threads stay with their care team.
+    const other = await p.patientA.client.call('threads.create', { body: { subject: 'Another question', topic: 'other' } });
+    await rejects(p.otherProvider.client.call('threads.get', { params: { threadId: other.id } }), 404, 'not_found');
+    await rejects(p.otherProvider.client.call('patients.get', { params: { id: p.patientA.id } }), 404, 'not_found');
     onCall.stream.close();
     patientLive.stream.close();
   });

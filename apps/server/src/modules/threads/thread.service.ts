@@ -95,7 +95,7 @@ export class ThreadService {
     const resource: Resource =
       thread.kind === 'internal'
         ? { orgId: thread.org_id, threadKind: 'internal', participant: participant === true }
-        : { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam: isStaffRole(ctx.actor.role) && onCareTeam === true };
+        : { orgId: thread.org_id, threadKind: 'patient', patientId: thread.patient_id, onCareTeam: isStaffRole(ctx.actor.role) && onCareTeam === true, participant: isStaffRole(ctx.actor.role) && participant === true };
     if (!can(ctx.actor, action, resource, await this.orgs.settings(ctx.actor.orgId))) throw notFound('thread');
     return { thread, resource };
   }
@@ -118,7 +118,7 @@ export class ThreadService {
       const resource: Resource =
         c.kind === 'internal'
           ? { orgId: c.org_id, threadKind: 'internal', participant: c.participant }
-          : { orgId: c.org_id, threadKind: 'patient', patientId: c.patient_id, onCareTeam: isStaffRole(c.role) && c.on_care_team };
+          : { orgId: c.org_id, threadKind: 'patient', patientId: c.patient_id, onCareTeam: isStaffRole(c.role) && c.on_care_team, participant: isStaffRole(c.role) && c.participant };
       if (can(actor, 'threads.read', resource, settings.get(c.org_id)!)) out.get(c.thread_id)?.push({ userId: c.user_id, role: c.role });
     }
     return out;

@@ -50,7 +50,9 @@ export function visibleThreads(eb: ExpressionBuilder<Database & { t: Database['t
     eb.selectFrom('thread_participants as tp').select('tp.thread_id').whereRef('tp.thread_id', '=', 't.id').where('tp.user_id', '=', userId),
   );
   const internal = eb.and([eb('t.kind', '=', 'internal'), participant]);
-  const patientThreads = scope.kind === 'none' ? sql<boolean>`false` : eb.and([eb('t.kind', '=', 'patient'), patientInScope(scope, sql.ref('t.patient_id'))]);
+  // Patient threads of the patients in scope; with a care-team scope also those given to the actor (on call for a crisis).
+  const inScope = scope.kind === 'care_team' ? eb.or([patientInScope(scope, sql.ref('t.patient_id')), participant]) : patientInScope(scope, sql.ref('t.patient_id'));
+  const patientThreads = scope.kind === 'none' ? sql<boolean>`false` : eb.and([eb('t.kind', '=', 'patient'), inScope]);
   return internalThreads ? eb.or([patientThreads, internal]) : patientThreads;
 }
 
