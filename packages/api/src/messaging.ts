@@ -122,7 +122,7 @@ export const Message = Type.Object({
   threadId: Uuid,
   senderId: Uuid,
   senderRole: Type.String(),
-  body: Type.Union([Type.String(), Type.Null()], { description: 'null when retracted (staff see retractedBody)' }),
+  body: Type.Union([Type.String(), Type.Null()], { description: 'The text; a retracted message reaches a patient without it (null, or not at all), while providers and staff still read it here with retracted: true' }),
   createdAt: Timestamp,
   edited: Type.Boolean(),
   editedAt: Type.Union([Timestamp, Type.Null()]),
