@@ -15,10 +15,10 @@ import { compileOverrides, OrgLexicons, type OrgLexicon, type StoredOverrides } 
 import type { CrisisDetector } from './safety.service.js';
 
 /**
- * The language whose base lexicon checks an organization's patient messages. English for every organization today:
- * the Spanish lexicon waits for the patient's language (#5, docs/safety.md "Wiring"), which will decide per message.
+ * The base lexicon an organization's overrides are written for, and which checks every patient message: English.
+ * A patient who reads Haven in another language with a lexicon of its own gets that base lexicon beside it (detect).
  */
-export const lexiconLanguageOf = (_orgId: string): string => 'en';
+export const OVERRIDES_LANGUAGE = 'en';
 
 /** How big a set of overrides is (for the audit trail and the history: counts, never phrases). */
 export function overridesCounts(o: Partial<CrisisLexiconOverrides>): CrisisLexiconCounts {
@@ -60,10 +60,7 @@ export class LexiconOverridesService implements CrisisDetector {
   ) {
     this.lexicons = new OrgLexicons(
       {
-        base: (orgId) => {
-          const language = lexiconLanguageOf(orgId);
-          return { lexicon: baseLexicon(language), compiled: compiledLexicon(language) };
-        },
+        base: () => ({ lexicon: baseLexicon(OVERRIDES_LANGUAGE), compiled: compiledLexicon(OVERRIDES_LANGUAGE) }),
         latestRevision: (orgId) => this.store.latestRevision(orgId),
         revision: async (orgId, revision) => {
           const row = await this.store.revision(orgId, revision);
@@ -128,7 +125,7 @@ export class LexiconOverridesService implements CrisisDetector {
 
   /** The base lexicon with proposed overrides, compiled; a problem answers 422 invalid_lexicon naming /body/overrides/…. */
   private compile(orgId: string, overrides: CrisisLexiconOverrides): { compiled: CompiledLexicon; base: ReturnType<typeof baseLexicon> } {
-    const base = baseLexicon(lexiconLanguageOf(orgId));
+    const base = baseLexicon(OVERRIDES_LANGUAGE);
     try {
       return { compiled: compileOverrides(base, overrides), base };
     } catch (err) {

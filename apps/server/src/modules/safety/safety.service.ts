@@ -22,7 +22,7 @@ import type { RoutingStore } from '../workflow/routing.store.js';
 import type { SlaPolicy } from '../workflow/sla.policy.js';
 import { presentWorkflow, type StaffPager } from '../workflow/workflow.service.js';
 import type { SafetyStore } from './safety.store.js';
-import { DEFAULT_WORKFLOW_SETTINGS, fill, settingsIn } from './safety.texts.js';
+import { DEFAULT_WORKFLOW_SETTINGS, fill, noOpeningText, settingsIn } from './safety.texts.js';
 import type { CrisisMatch as DetectedCrisis } from '@haven/api';
 
 /** A crisis match: which categories, under which lexicon version (never the matched words). */
@@ -176,7 +176,7 @@ export class SafetyService implements MessageWorkflow {
       return true;
     });
     if (!claimed) return;
-    const when = nextOpening ? await this.formatTime(thread.org_id, nextOpening, language) : language === 'es' ? 'lo antes posible' : 'as soon as we can';
+    const when = nextOpening ? await this.formatTime(thread.org_id, nextOpening, language) : noOpeningText(language);
     const body = fill(settings.offHoursReply, settings, { nextOpening: when });
     await this.messages.sendAsSystem(thread, derivedUuid('haven-off-hours-reply', messageId), body, await this.users.systemSender(thread.org_id));
   }
