@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { buildWebIfNeeded } from '../scripts/build-web.mjs';
+import { signIn, startE2E } from '../apps/web/e2e/support.js';
 import { codeVersion, machineFacts } from './lib/machine.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,22 +51,9 @@ function sizes(files: string[]): { raw: number; gzip: number } {
 }
 
 async function renderTimes(runs: number): Promise<{ cold: number; warm: number[] }> {
-  const { chromium } = await import('playwright-core');
-  const { createPractice, startTestServer } = await import('../apps/server/test/harness.js');
-  const { createServer } = await import('node:net');
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const server = await startTestServer({ port, publicUrl: base, logLevel: 'warn' });
-  const browser = await chromium.launch({
-    executablePath: process.env.HAVEN_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const { createPractice } = await import('../apps/server/test/harness.js');
+  const bench = await startE2E();
+  const { base, server, browser } = bench;
   try {
     const practice = await createPractice(server, 'webbench');
     for (let i = 1; i <= 20; i++) {
@@ -74,12 +62,8 @@ async function renderTimes(runs: number): Promise<{ cold: number; warm: number[]
     }
     const context = await browser.newContext({ baseURL: base });
     const page = await context.newPage();
-    // Sign in through the API from the page (sets the session cookie), so every run below is the list alone.
-    await page.goto('/sign-in');
-    await page.getByLabel('Practice code').fill(practice.slug);
-    await page.getByLabel('E-mail').fill(practice.patientA.email);
-    await page.getByLabel('Password').fill(practice.patientA.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Sign in first (sets the session cookie), so every run below is the list alone.
+    await signIn(page, practice.slug, practice.patientA.email, practice.patientA.password);
     await page.getByTestId('thread-list').waitFor();
     const times: number[] = [];
     for (let i = 0; i < runs + 1; i++) {
@@ -104,8 +88,8 @@ async function renderTimes(runs: number): Promise<{ cold: number; warm: number[]
     }
     return { cold: times[0]!, warm: times.slice(1) };
   } finally {
-    await browser.close();
-    await server.stop();
+    await bench.browser.close();
+    await bench.server.stop();
   }
 }
 

@@ -3,7 +3,8 @@ import type { Static, TSchema } from 'typebox';
 import type { Problem } from './common.js';
 import type { Attachment } from './attachments.js';
 import type { Resource } from './resources.js';
-import { endpoints, type Endpoints, type JsonOperationId, type OperationId } from './endpoints.js';
+import type { Endpoints, JsonOperationId, OperationId } from './endpoints.js';
+import { routes } from './routes.js';
 
 type S<T> = T extends TSchema ? Static<T> : never;
 type Part<E, K extends 'params' | 'query' | 'body'> = E extends { [P in K]: infer T } ? { [P in K]: S<T> } : { [P in K]?: never };
@@ -93,7 +94,7 @@ export class HavenClient {
     op: K,
     ...args: RequiresInput<K> extends true ? [input: OperationInput<K>] : [input?: OperationInput<K>]
   ): Promise<OperationOutput<K>> {
-    const endpoint = endpoints[op];
+    const endpoint = routes[op];
     const input = (args[0] ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
     const url = this.url(op, input.params);
     for (const [k, v] of Object.entries(input.query ?? {})) {
@@ -104,7 +105,7 @@ export class HavenClient {
     const headers = this.requestHeaders(endpoint.method, 'application/json');
     if (op === 'auth.login' && this.deviceToken) headers['x-haven-device'] = this.deviceToken;
     let body: string | undefined;
-    if ('body' in endpoint || input.body !== undefined) {
+    if (endpoint.body || input.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(input.body ?? {});
     }
@@ -160,7 +161,7 @@ export class HavenClient {
 
   /** Sends a file as the raw request body of a `binary: 'request'` operation. */
   private async sendFile(op: 'attachments.upload' | 'resources.upload', params: Record<string, string>, file: AttachmentUpload): Promise<unknown> {
-    const endpoint = endpoints[op];
+    const endpoint = routes[op];
     const headers = this.requestHeaders(endpoint.method, 'application/json');
     headers['content-type'] = file.contentType;
     headers['x-haven-filename'] = encodeURIComponent(file.fileName);
@@ -190,7 +191,7 @@ export class HavenClient {
   }
 
   private url(op: OperationId, params: Record<string, string> | undefined): URL {
-    const path = endpoints[op].path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+    const path = routes[op].path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
       const value = params?.[name];
       if (value === undefined) throw new TypeError(`${op}: missing path parameter ${name}`);
       return encodeURIComponent(value);

@@ -12,9 +12,14 @@ export function LanguagePicker() {
   const { t, i18n } = useTranslation();
   const { status } = useSession();
   const id = useId();
+  // Signed in, the account is saved first, so pages that refetch the practice's texts on a language change (they
+  // follow i18n's language) get them in the new language; a failed save still switches the app.
   const choose = (language: LanguageCode) => {
-    void i18n.changeLanguage(language);
-    if (status === 'active') void api.call('me.language.update', { body: { language } }).catch(() => undefined);
+    if (status !== 'active') return void i18n.changeLanguage(language);
+    void api
+      .call('me.language.update', { body: { language } })
+      .catch(() => undefined)
+      .finally(() => void i18n.changeLanguage(language));
   };
   return (
     <div className="language-picker">

@@ -32,15 +32,35 @@ export interface ThreadState {
 }
 
 const PAGE = 30;
-const byTime = (a: Message, b: Message) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+// ISO timestamps of one format order as strings; ids break ties. (Plain comparison: localeCompare is far slower.)
+const before = (a: Message, b: Message) => a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.id < b.id);
+const byTime = (a: Message, b: Message) => (before(a, b) ? -1 : before(b, a) ? 1 : 0);
 
+/** One message in (a live event, a send): replaced where it is, or put in its place (usually the end). */
 function upsert(list: Message[], m: Message): Message[] {
-  const i = list.findIndex((x) => x.id === m.id);
-  if (i === -1) return [...list, m].sort(byTime);
-  if (list[i]!.version > m.version) return list; // an older copy arrived late
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i]!.id !== m.id) continue;
+    if (list[i]!.version > m.version) return list; // an older copy arrived late
+    const next = list.slice();
+    next[i] = m;
+    return next;
+  }
+  let at = list.length;
+  while (at > 0 && before(m, list[at - 1]!)) at--;
+  return [...list.slice(0, at), m, ...list.slice(at)];
+}
+
+/** A page of messages in (first page, older pages): one pass and one sort, however long the history already is. */
+function merge(list: Message[], page: readonly Message[]): Message[] {
+  const byId = new Map(list.map((m, i) => [m.id, i]));
   const next = list.slice();
-  next[i] = m;
-  return next;
+  const added: Message[] = [];
+  for (const m of page) {
+    const i = byId.get(m.id);
+    if (i === undefined) added.push(m);
+    else if (next[i]!.version <= m.version) next[i] = m;
+  }
+  return added.length === 0 ? next : [...next, ...added].sort(byTime);
 }
 
 /**
@@ -68,7 +88,7 @@ export function useThread(threadId: string, me: string): ThreadState {
       ([t, page]) => {
         if (cancelled) return;
         setThread(t);
-        setMessages((current) => page.items.reduce(upsert, current));
+        setMessages((current) => merge(current, page.items));
         setOlderCursor(page.nextCursor);
       },
       (err: unknown) => !cancelled && setError(err),
@@ -131,7 +151,7 @@ export function useThread(threadId: string, me: string): ThreadState {
     setLoadingOlder(true);
     try {
       const page = await api.call('messages.list', { params: { threadId }, query: { limit: PAGE, before: olderCursor } });
-      setMessages((current) => page.items.reduce(upsert, current));
+      setMessages((current) => merge(current, page.items));
       setOlderCursor(page.nextCursor);
     } finally {
       setLoadingOlder(false);

@@ -1,4 +1,5 @@
-import { HavenApiError, HavenClient } from '@haven/api';
+// The client alone (methods and paths), not the schemas of the whole contract: a much smaller first download.
+import { HavenApiError, HavenClient } from '@haven/api/client';
 
 /**
  * The one API client of the app: same origin as the page (the Haven server serves both), the HttpOnly session

@@ -100,6 +100,7 @@ export const en = {
     internalNote: 'Internal note (the patient does not see this)',
     answeredBy: 'Answered by {{name}}',
     coveringFor: '{{name}} is covering for {{other}}',
+    newBelow: 'New messages below: show them',
   },
   messageActions: {
     edit: 'Edit',

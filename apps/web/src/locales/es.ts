@@ -98,6 +98,7 @@ export const es: Messages = {
     internalNote: 'Nota interna (el paciente no la ve)',
     answeredBy: 'Le responde {{name}}',
     coveringFor: '{{name}} reemplaza a {{other}}',
+    newBelow: 'Mensajes nuevos abajo: verlos',
   },
   messageActions: {
     edit: 'Editar',

@@ -11,7 +11,7 @@ import { topicLabel } from '../lib/format.js';
  * what to do if it is urgent, then write. The first message has a client id, so "send" again never duplicates it.
  */
 export function NewThreadPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const navigate = useNavigate();
   const [topics, setTopics] = useState<string[] | null>(null);
   const [topic, setTopic] = useState<string | null>(null);
@@ -36,7 +36,7 @@ export function NewThreadPage() {
     return () => {
       current = false;
     };
-  }, [topic]);
+  }, [topic, i18n.resolvedLanguage]); // the practice's texts come in the reader's language
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();

@@ -18,7 +18,7 @@ import { topicLabel } from '../lib/format.js';
  */
 export function ThreadPage() {
   const { threadId = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { session } = useSession();
   const me = session?.user.id ?? '';
   const staff = isStaff(session);
@@ -31,7 +31,7 @@ export function ThreadPage() {
   useEffect(() => {
     if (staff) return;
     api.call('messaging.expectations', { query: { threadId } }).then(setExpectations, () => undefined);
-  }, [threadId, staff]);
+  }, [threadId, staff, i18n.resolvedLanguage]); // the practice's texts come in the reader's language
   const patientId = th.thread?.patientId;
   useEffect(() => {
     if (!staff || !patientId) return;
@@ -76,7 +76,15 @@ export function ThreadPage() {
           ) : (
             th.thread && <p className="hint">{t('thread.noOlder')}</p>
           )}
-          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
+          <MessageList
+            messages={th.messages}
+            pending={th.pending}
+            me={me}
+            staffView={staff}
+            hasOlder={th.hasOlder}
+            loadingOlder={th.loadingOlder}
+            onLoadOlder={() => void th.loadOlder()}
+            onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
           <Composer
             onSend={(body, opts) => th.send(body, opts)}

@@ -1,0 +1,83 @@
+import { memo, type Ref } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Message } from '@haven/api';
+import type { PendingMessage } from '../hooks/useThread.js';
+import { formatWhen } from '../lib/format.js';
+import { MessageActions } from './MessageActions.js';
+
+export type Row = { kind: 'message'; message: Message } | { kind: 'pending'; pending: PendingMessage };
+export const rowId = (r: Row): string => (r.kind === 'message' ? r.message.id : r.pending.id);
+
+interface Props {
+  row: Row;
+  index: number;
+  /** Offset from the top of the history, in pixels (the list is virtualized). */
+  start: number;
+  measure: Ref<HTMLLIElement>;
+  me: string;
+  staffView: boolean;
+  onRetry(id: string): void;
+  onEdit(messageId: string, body: string): Promise<void>;
+  onRetract(messageId: string): Promise<void>;
+}
+
+/**
+ * One row of the history: a message (sender, time, "edited", the text, your message's status, its actions) or one of
+ * yours the server has not confirmed yet. Text is rendered as text (React escapes it; no HTML is interpreted).
+ * Memoized: scrolling re-renders only rows that arrive or move.
+ */
+export const MessageRow = memo(function MessageRow({ row, index, start, measure, me, staffView, onRetry, onEdit, onRetract }: Props) {
+  const { t, i18n } = useTranslation();
+  const common = { ref: measure, 'data-index': index, 'data-row-id': rowId(row), style: { transform: `translateY(${start}px)` } };
+
+  if (row.kind === 'pending') {
+    const p = row.pending;
+    return (
+      <li {...common} className={['message', 'message--mine', 'message--pending', p.internal ? 'message--internal' : ''].join(' ')} data-testid="pending-message" data-status={p.status}>
+        <p className="message__meta">
+          <span className="message__sender">{t('thread.you')}</span>
+        </p>
+        {p.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
+        <p className="message__body">{p.body}</p>
+        {p.status === 'sending' ? (
+          <p className="message__status">{t('thread.sending')}</p>
+        ) : (
+          <p className="message__status message__status--failed" role="alert">
+            {t('thread.failed')}{' '}
+            <button type="button" className="button button--small" onClick={() => onRetry(p.id)}>
+              {t('thread.retry')}
+            </button>
+          </p>
+        )}
+      </li>
+    );
+  }
+
+  const m = row.message;
+  const mine = m.senderId === me;
+  const sender = (): string => {
+    if (mine) return t('thread.you');
+    if (m.senderRole === 'patient') return t('thread.patient');
+    if (m.senderRole === 'system') return t('thread.system');
+    if (!staffView) return t('thread.careTeam');
+    if (m.senderRole === 'provider') return t('thread.roleProvider');
+    if (m.senderRole === 'admin') return t('thread.roleAdmin');
+    return t('thread.roleStaff');
+  };
+  const status = m.receipts.some((r) => r.userId !== me && r.readAt) ? t('thread.read') : t('thread.sent');
+  const className = ['message', mine ? 'message--mine' : 'message--theirs', m.internal ? 'message--internal' : '', m.senderRole === 'system' ? 'message--system' : '', m.retracted ? 'message--retracted' : ''].join(' ');
+  return (
+    <li {...common} className={className} data-testid="message" data-message-id={m.id} data-sender-role={m.senderRole}>
+      <p className="message__meta">
+        <span className="message__sender">{sender()}</span>
+        <time dateTime={m.createdAt}>{formatWhen(m.createdAt, i18n.resolvedLanguage ?? 'en')}</time>
+        {m.edited && <span className="message__edited">({t('thread.edited')})</span>}
+      </p>
+      {m.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
+      {m.retracted && staffView && <p className="message__retracted-label">{t('thread.retractedForPatient')}</p>}
+      {m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
+      {mine && !m.retracted && <p className="message__status">{status}</p>}
+      <MessageActions message={m} mine={mine} staffView={staffView} onEdit={onEdit} onRetract={onRetract} />
+    </li>
+  );
+});
