@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Message } from '@haven/api';
 import type { PendingMessage } from '../hooks/useThread.js';
@@ -14,13 +14,15 @@ interface Props {
   onRetry(id: string): void;
   onEdit(messageId: string, body: string): Promise<void>;
   onRetract(messageId: string): Promise<void>;
+  /** Staff: more tools under each message (reactions, mark clinically relevant). */
+  extraActions?: (m: Message) => ReactNode;
 }
 
 /**
  * The history, oldest at the top and newest at the bottom. Every text is rendered as text (React escapes it; no
  * HTML is ever interpreted), so a message cannot inject markup or script. New messages are announced politely.
  */
-export function MessageList({ messages, pending, me, staffView, onRetry, onEdit, onRetract }: Props) {
+export function MessageList({ messages, pending, me, staffView, onRetry, onEdit, onRetract, extraActions }: Props) {
   const { t, i18n } = useTranslation();
   const lng = i18n.resolvedLanguage ?? 'en';
   const end = useRef<HTMLDivElement>(null);
@@ -62,6 +64,7 @@ export function MessageList({ messages, pending, me, staffView, onRetry, onEdit,
             {m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
             {m.senderId === me && !m.retracted && <p className="message__status">{status(m)}</p>}
             <MessageActions message={m} mine={m.senderId === me} staffView={staffView} onEdit={onEdit} onRetract={onRetract} />
+            {extraActions?.(m)}
           </li>
         ))}
         {pending.map((p) => (

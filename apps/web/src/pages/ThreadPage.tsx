@@ -6,6 +6,7 @@ import { Composer } from '../components/Composer.js';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
 import { MessageList } from '../components/MessageList.js';
+import { LazyStaffContextPanel, LazyStaffMessageTools, LazyStaffShortcuts } from '../components/staff/lazy.js';
 import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
@@ -59,6 +60,7 @@ export function ThreadPage() {
       <p>
         <Link to={staff ? '/staff/inbox' : '/messages'}>{staff ? t('thread.backInbox') : t('thread.back')}</Link>
       </p>
+      {staff && <LazyStaffShortcuts scope="thread" threadId={threadId} />}
       {th.error !== null && (
         <p className="form-error" role="alert">
           {t('app.errorGeneric')}
@@ -76,11 +78,12 @@ export function ThreadPage() {
           ) : (
             th.thread && <p className="hint">{t('thread.noOlder')}</p>
           )}
-          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
+          <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} extraActions={staff ? (m) => <LazyStaffMessageTools message={m} me={me} patientThread={th.thread?.kind === 'patient'} /> : undefined} />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
           <Composer
             onSend={(body, opts) => th.send(body, opts)}
-            allowInternal={staff}
+            allowInternal={staff && th.thread?.kind !== 'internal'}
+            mentions={staff ? (th.thread?.kind === 'internal' ? 'always' : 'internal') : undefined}
             tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
           />
         </div>
@@ -119,6 +122,7 @@ export function ThreadPage() {
                 )}
               </>
             )}
+            <LazyStaffContextPanel thread={th.thread} me={me} />
           </aside>
         )}
       </div>
