@@ -29,6 +29,10 @@ export function WorkflowControls({ thread, me, colleagues }: { thread: Thread; m
 
   const run = async (what: () => Promise<unknown>, setError: (e: unknown) => void, message: string): Promise<boolean> => {
     setBusy(true);
+    // A new action: earlier refusals no longer apply.
+    setAssignError(null);
+    setEscalateError(null);
+    setPriorityError(null);
     setError(null);
     setDone('');
     try {
