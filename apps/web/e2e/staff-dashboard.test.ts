@@ -125,7 +125,8 @@ describe('staff dashboard: thread view, mentions, shortcuts, internal conversati
       });
       assert.equal(mentioned.threadId, thread.id);
       assert.equal(mentioned.mentionedBy, provider.id);
-      // The nurse finds it in their Mentions list (live), and marks it done.
+      // The nurse's sections show one mention to do, live; they find it in their Mentions list and mark it done.
+      await nurse.page.getByTestId('mentions-to-do').filter({ hasText: /^1/ }).waitFor({ timeout: WAIT });
       await nurse.page.getByRole('navigation', { name: 'Staff sections' }).getByRole('link', { name: 'Mentions' }).click();
       await nurse.page.getByRole('heading', { level: 1, name: 'Mentions' }).waitFor({ timeout: WAIT });
       const mention = nurse.page.getByTestId('mention').filter({ hasText: `Dr A ${practice.slug} mentioned you` });
@@ -134,6 +135,7 @@ describe('staff dashboard: thread view, mentions, shortcuts, internal conversati
       await shot(nurse.page, 'staff-mentions');
       await mention.getByRole('button', { name: 'Mark done' }).click();
       await nurse.page.getByText('Nothing to do: nobody has mentioned you.').waitFor({ timeout: WAIT });
+      await nurse.page.getByTestId('mentions-to-do').waitFor({ state: 'detached', timeout: WAIT });
       assert.ok((await nurseMember.client.call('mentions.list', { query: { status: 'done' } })).items.some((m) => m.id === mentioned.id && m.doneAt));
 
       // Assign to the nurse; a colleague who may not see the patient is refused next to the field.

@@ -16,6 +16,7 @@ export const staffThreadEn = {
     label: 'Staff sections',
     inbox: 'Inbox',
     mentions: 'Mentions',
+    toDo: 'to do',
   },
   panel: {
     title: 'Patient details',

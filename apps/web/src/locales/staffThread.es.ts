@@ -17,6 +17,7 @@ export const staffThreadEs: Messages['staffThread'] = {
     label: 'Secciones del personal',
     inbox: 'Bandeja de entrada',
     mentions: 'Menciones',
+    toDo: 'pendientes',
   },
   panel: {
     title: 'Datos del paciente',
