@@ -193,6 +193,17 @@ describe('staff dashboard: thread view, mentions, shortcuts, internal conversati
       await shot(dr.page, 'staff-thread-tablet');
       await dr.page.setViewportSize({ width: 1280, height: 900 });
 
+      // Un-marking a chart note asks first, in the page; the note leaves the timeline and stays in the record.
+      const chartNote = panel.getByTestId('chart-note').filter({ hasText: 'I feel dizzy when I stand up' });
+      await chartNote.getByRole('button', { name: 'Remove from chart' }).click();
+      await chartNote.getByText('Remove this note from the chart? It stays in the record.').waitFor({ timeout: WAIT });
+      await axe(dr.page, 'removing a chart note, asked first');
+      await chartNote.getByRole('button', { name: 'Yes, remove it' }).click();
+      await chartNote.waitFor({ state: 'detached', timeout: WAIT });
+      const removed = await provider.client.call('chartNotes.list', { params: { patientId: patientA.id }, query: { includeRemoved: true } });
+      assert.ok(removed.items[0]?.removedAt, 'kept for the record, marked removed');
+      assert.equal((await provider.client.call('chartNotes.list', { params: { patientId: patientA.id }, query: {} })).items.length, 0);
+
       for (const p of [dr, nurse]) {
         const stored = await storedText(p.page);
         for (const secret of [question, note, subject]) assert.ok(!stored.includes(secret), 'storage holds message text');
