@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
@@ -9,11 +10,17 @@ import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
 
+// Staff dashboard pages (staffThread helper): loaded on first visit, outside the patient app's initial JS.
+const MentionsPage = lazy(() => import('./pages/MentionsPage.js').then((m) => ({ default: m.MentionsPage })));
+const InternalThreadsPage = lazy(() => import('./pages/InternalThreadsPage.js').then((m) => ({ default: m.InternalThreadsPage })));
+const BroadcastsPage = lazy(() => import('./pages/BroadcastsPage.js').then((m) => ({ default: m.BroadcastsPage })));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
  *   /messages, /messages/new, /messages/:threadId        the patient app
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
+ *   /staff/mentions, /staff/internal, /staff/broadcasts   (lazily loaded)
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -30,6 +37,9 @@ export function App() {
       <Route element={<Protected role="staff" />}>
         <Route path="/staff/inbox" element={<InboxPage />} />
         <Route path="/staff/threads/:threadId" element={<ThreadPage />} />
+        <Route path="/staff/mentions" element={<Suspense fallback={<Loading />}><MentionsPage /></Suspense>} />
+        <Route path="/staff/internal" element={<Suspense fallback={<Loading />}><InternalThreadsPage /></Suspense>} />
+        <Route path="/staff/broadcasts" element={<Suspense fallback={<Loading />}><BroadcastsPage /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -1,5 +1,6 @@
 import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useMentionInput } from './staff/mentions.js';
 
 /**
  * Writes a message. Staff can switch it to an internal note: the whole composer changes colour and wording, so a
@@ -9,8 +10,11 @@ export function Composer({
   onSend,
   allowInternal = false,
   tools,
+  mentions,
 }: {
-  onSend(body: string, opts: { internal: boolean }): Promise<void>;
+  onSend(body: string, opts: { internal: boolean; mentions?: string[] }): Promise<void>;
+  /** Staff: @mentions of colleagues, in internal notes only ('internal') or in every message (an internal conversation). */
+  mentions?: 'internal' | 'always';
   allowInternal?: boolean;
   /** Helpers above the text box (staff: templates), given a function that puts text into it for review. */
   tools?: (insert: (text: string, missing: string[]) => void) => ReactNode;
@@ -28,6 +32,7 @@ export function Composer({
   const [internal, setInternal] = useState(false);
   const [empty, setEmpty] = useState(false);
   const id = useId();
+  const mention = useMentionInput(mentions === 'always' || (mentions === 'internal' && internal), body, setBody, box);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -40,7 +45,8 @@ export function Composer({
     setBody('');
     setMissing([]);
     // The message shows at once (pending) and is retried from the history if it fails: nothing is lost here.
-    void onSend(text, { internal });
+    const mentioned = mention.ids(text);
+    void onSend(text, { internal, ...(mentioned.length > 0 ? { mentions: mentioned } : {}) });
   };
 
   return (
@@ -65,9 +71,11 @@ export function Composer({
         rows={4}
         maxLength={20000}
         onChange={(e) => setBody(e.target.value)}
+        {...mention.inputProps}
         aria-invalid={empty || undefined}
         aria-describedby={[empty ? `${id}-error` : '', missing.length > 0 ? `${id}-missing` : ''].join(' ').trim() || undefined}
       />
+      {mention.list}
       {missing.length > 0 && (
         <p id={`${id}-missing`} className="composer__missing" role="status">
           {t('templates.missing', { variables: missing.join(', ') })}

@@ -2,6 +2,7 @@ import { useEffect, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { LanguagePicker } from './LanguagePicker.js';
+import { StaffNav } from './staff/StaffNav.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useEvents } from '../hooks/useEvents.js';
 
@@ -24,6 +25,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           </button>
         </div>
       </header>
+      {isStaff(session) && <StaffNav />}
       <p className={connected ? 'connection connection--live' : 'connection connection--offline'} role="status" data-testid="connection">
         {connected ? t('app.live') : t('app.offline')}
       </p>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { Message } from '@haven/api';
@@ -18,6 +18,8 @@ interface Props {
   onRetry(id: string): void;
   onEdit(messageId: string, body: string): Promise<void>;
   onRetract(messageId: string): Promise<void>;
+  /** Staff: more tools under each message (reactions, mark clinically relevant). Keep it stable (useCallback): rows are memoized. */
+  extraActions?: (m: Message) => ReactNode;
 }
 
 const remPx = (): number => parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
@@ -37,7 +39,7 @@ const STICK_PX = 80;
  * Every text is rendered as text (React escapes it; no HTML is ever interpreted), so a message cannot inject markup
  * or script. New messages are announced politely (role="log").
  */
-export function MessageList({ messages, pending, me, staffView, hasOlder, loadingOlder, onLoadOlder, onRetry, onEdit, onRetract }: Props) {
+export function MessageList({ messages, pending, me, staffView, hasOlder, loadingOlder, onLoadOlder, onRetry, onEdit, onRetract, extraActions }: Props) {
   const { t } = useTranslation();
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useMemo<Row[]>(() => [...messages.map((message): Row => ({ kind: 'message', message })), ...pending.map((p): Row => ({ kind: 'pending', pending: p }))], [messages, pending]);
@@ -144,7 +146,7 @@ export function MessageList({ messages, pending, me, staffView, hasOlder, loadin
             style-src CSP allows; there is no inline style markup. */}
         <ol className="messages" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => (
-            <MessageRow key={item.key} row={rows[item.index]!} index={item.index} start={item.start} measure={virtualizer.measureElement} me={me} staffView={staffView} onRetry={retry} onEdit={onEdit} onRetract={onRetract} />
+            <MessageRow key={item.key} row={rows[item.index]!} index={item.index} start={item.start} measure={virtualizer.measureElement} me={me} staffView={staffView} onRetry={retry} onEdit={onEdit} onRetract={onRetract} extraActions={extraActions} />
           ))}
         </ol>
       </div>

@@ -1,4 +1,4 @@
-import { memo, type Ref } from 'react';
+import { memo, type ReactNode, type Ref } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Message } from '@haven/api';
 import type { PendingMessage } from '../hooks/useThread.js';
@@ -19,6 +19,8 @@ interface Props {
   onRetry(id: string): void;
   onEdit(messageId: string, body: string): Promise<void>;
   onRetract(messageId: string): Promise<void>;
+  /** Staff: more tools under the message (reactions, mark clinically relevant). */
+  extraActions?: ((m: Message) => ReactNode) | undefined;
 }
 
 /**
@@ -26,7 +28,7 @@ interface Props {
  * yours the server has not confirmed yet. Text is rendered as text (React escapes it; no HTML is interpreted).
  * Memoized: scrolling re-renders only rows that arrive or move.
  */
-export const MessageRow = memo(function MessageRow({ row, index, start, measure, me, staffView, onRetry, onEdit, onRetract }: Props) {
+export const MessageRow = memo(function MessageRow({ row, index, start, measure, me, staffView, onRetry, onEdit, onRetract, extraActions }: Props) {
   const { t, i18n } = useTranslation();
   const common = { ref: measure, 'data-index': index, 'data-row-id': rowId(row), style: { transform: `translateY(${start}px)` } };
 
@@ -78,6 +80,7 @@ export const MessageRow = memo(function MessageRow({ row, index, start, measure,
       {m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
       {mine && !m.retracted && <p className="message__status">{status}</p>}
       <MessageActions message={m} mine={mine} staffView={staffView} onEdit={onEdit} onRetract={onRetract} />
+      {extraActions?.(m)}
     </li>
   );
 });

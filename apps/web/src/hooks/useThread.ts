@@ -8,6 +8,8 @@ export interface PendingMessage {
   id: string;
   body: string;
   internal: boolean;
+  /** Staff: colleagues mentioned (internal notes and internal conversations). */
+  mentions?: string[];
   status: 'sending' | 'failed';
   createdAt: string;
 }
@@ -21,7 +23,7 @@ export interface ThreadState {
   loadingOlder: boolean;
   error: unknown;
   loadOlder(): Promise<void>;
-  send(body: string, opts?: { internal?: boolean }): Promise<void>;
+  send(body: string, opts?: { internal?: boolean; mentions?: string[] }): Promise<void>;
   retry(id: string): Promise<void>;
   /** Re-reads the thread (its workflow after assign or close). */
   refreshThread(): Promise<void>;
@@ -162,7 +164,7 @@ export function useThread(threadId: string, me: string): ThreadState {
     async (p: PendingMessage) => {
       setPending((list) => list.map((x) => (x.id === p.id ? { ...x, status: 'sending' } : x)));
       try {
-        const message = await api.call('messages.create', { params: { threadId }, body: { id: p.id, body: p.body, ...(p.internal ? { internal: true } : {}) } });
+        const message = await api.call('messages.create', { params: { threadId }, body: { id: p.id, body: p.body, ...(p.internal ? { internal: true } : {}), ...(p.mentions?.length ? { mentions: p.mentions } : {}) } });
         setMessages((list) => upsert(list, message));
         setPending((list) => list.filter((x) => x.id !== p.id));
       } catch {
@@ -173,8 +175,8 @@ export function useThread(threadId: string, me: string): ThreadState {
   );
 
   const send = useCallback(
-    async (body: string, opts: { internal?: boolean } = {}) => {
-      const p: PendingMessage = { id: newId(), body, internal: opts.internal ?? false, status: 'sending', createdAt: new Date().toISOString() };
+    async (body: string, opts: { internal?: boolean; mentions?: string[] } = {}) => {
+      const p: PendingMessage = { id: newId(), body, internal: opts.internal ?? false, ...(opts.mentions ? { mentions: opts.mentions } : {}), status: 'sending', createdAt: new Date().toISOString() };
       setPending((list) => [...list, p]);
       await deliver(p);
     },

@@ -1,3 +1,6 @@
+import { staffThreadEn } from './staffThread.en.js';
+import { internalEn } from './internal.en.js';
+import { broadcastsEn } from './broadcasts.en.js';
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -174,16 +177,9 @@ export const en = {
     unread_other: '{{count}} unread',
     loadMore: 'Show more',
   },
-  staffThread: {
-    details: 'About this conversation',
-    patient: 'Patient: {{name}}',
-    state: 'Status: {{state}}',
-    assignToMe: 'Assign to me',
-    assignedToYou: 'Assigned to you',
-    close: 'Close conversation',
-    closed: 'This conversation is closed. A new message from the patient opens it again.',
-    reopen: 'Reopen',
-  },
+  staffThread: staffThreadEn,
+  internal: internalEn,
+  broadcasts: broadcastsEn,
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

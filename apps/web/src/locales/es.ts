@@ -1,4 +1,7 @@
 import type { Messages } from './en.js';
+import { staffThreadEs } from './staffThread.es.js';
+import { internalEs } from './internal.es.js';
+import { broadcastsEs } from './broadcasts.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
@@ -172,14 +175,7 @@ export const es: Messages = {
     unread_other: '{{count}} sin leer',
     loadMore: 'Ver más',
   },
-  staffThread: {
-    details: 'Sobre esta conversación',
-    patient: 'Paciente: {{name}}',
-    state: 'Estado: {{state}}',
-    assignToMe: 'Asignarme',
-    assignedToYou: 'Asignado a usted',
-    close: 'Cerrar conversación',
-    closed: 'Esta conversación está cerrada. Un mensaje nuevo del paciente la vuelve a abrir.',
-    reopen: 'Reabrir',
-  },
+  staffThread: staffThreadEs,
+  internal: internalEs,
+  broadcasts: broadcastsEs,
 };

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { InboxCounts, InboxView, Thread } from '@haven/api';
 import { Layout } from '../components/Layout.js';
 import { SafetyAlertNotice } from '../components/SafetyAlertNotice.js';
+import { LazyStaffShortcuts } from '../components/staff/lazy.js';
 import { useEvents } from '../hooks/useEvents.js';
 import { api } from '../lib/api.js';
 import { formatWhen, topicLabel } from '../lib/format.js';
@@ -65,6 +66,7 @@ export function InboxPage() {
   return (
     <Layout title={t('inbox.title')}>
       <h1 tabIndex={-1}>{t('inbox.title')}</h1>
+      <LazyStaffShortcuts scope="inbox" />
       <SafetyAlertNotice threadIds={alerts} onDismiss={(id) => setAlerts((list) => list.filter((x) => x !== id))} />
       <div className="inbox">
         <nav className="inbox__views" aria-label={t('inbox.views')}>

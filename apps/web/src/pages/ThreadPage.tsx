@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import type { OperationOutput } from '@haven/api';
+import type { Message, OperationOutput } from '@haven/api';
 import { Composer } from '../components/Composer.js';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
 import { MessageList } from '../components/MessageList.js';
+import { LazyStaffContextPanel, LazyStaffMessageTools, LazyStaffShortcuts } from '../components/staff/lazy.js';
 import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
@@ -32,6 +33,9 @@ export function ThreadPage() {
     if (staff) return;
     api.call('messaging.expectations', { query: { threadId } }).then(setExpectations, () => undefined);
   }, [threadId, staff, i18n.resolvedLanguage]); // the practice's texts come in the reader's language
+  // Staff tools under each message; stable between renders, so the history's memoized rows are not all redrawn.
+  const patientThread = th.thread?.kind === 'patient';
+  const staffTools = useCallback((m: Message) => <LazyStaffMessageTools message={m} me={me} patientThread={patientThread} />, [me, patientThread]);
   const patientId = th.thread?.patientId;
   useEffect(() => {
     if (!staff || !patientId) return;
@@ -59,6 +63,7 @@ export function ThreadPage() {
       <p>
         <Link to={staff ? '/staff/inbox' : '/messages'}>{staff ? t('thread.backInbox') : t('thread.back')}</Link>
       </p>
+      {staff && <LazyStaffShortcuts scope="thread" threadId={threadId} />}
       {th.error !== null && (
         <p className="form-error" role="alert">
           {t('app.errorGeneric')}
@@ -84,11 +89,16 @@ export function ThreadPage() {
             hasOlder={th.hasOlder}
             loadingOlder={th.loadingOlder}
             onLoadOlder={() => void th.loadOlder()}
-            onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
+            onRetry={(id) => void th.retry(id)}
+            onEdit={th.edit}
+            onRetract={th.retract}
+            extraActions={staff ? staffTools : undefined}
+          />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
           <Composer
             onSend={(body, opts) => th.send(body, opts)}
-            allowInternal={staff}
+            allowInternal={staff && th.thread?.kind !== 'internal'}
+            mentions={staff ? (th.thread?.kind === 'internal' ? 'always' : 'internal') : undefined}
             tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
           />
         </div>
@@ -127,6 +137,7 @@ export function ThreadPage() {
                 )}
               </>
             )}
+            <LazyStaffContextPanel thread={th.thread} me={me} />
           </aside>
         )}
       </div>

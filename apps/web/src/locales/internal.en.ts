@@ -1,0 +1,22 @@
+/** Internal conversations between colleagues (never seen by a patient). */
+export const internalEn = {
+  nav: 'Internal',
+  title: 'Internal conversations',
+  intro: 'Conversations between colleagues. Patients never see them.',
+  listTitle: 'Your internal conversations',
+  empty: 'No internal conversations yet.',
+  with: 'With {{names}}',
+  consult: 'About a patient conversation',
+  kind: 'internal',
+  newTitle: 'Start an internal conversation',
+  about: 'About the conversation "{{subject}}". Adding it here gives nobody access to it.',
+  subject: 'Subject',
+  people: 'Colleagues',
+  choosePeople: 'Choose at least one colleague.',
+  firstMessage: 'First message (optional)',
+  firstMessageHint: 'Type @ and a name to mention a colleague.',
+  start: 'Start conversation',
+  participants: 'Taking part',
+  neverPatient: 'Internal: patients never see this conversation.',
+  openLinked: 'Open the patient conversation it is about',
+} as const;
