@@ -296,12 +296,12 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       await messages.filter({ hasText: 'History message 35' }).waitFor({ timeout: WAIT });
       assert.equal(await log.getAttribute('data-count'), '30', 'the latest page');
       assert.match(await messages.last().innerText(), /History message 35/, 'newest at the bottom, in view');
-      assert.equal(await messages.filter({ hasText: /History message 1$/ }).count(), 0);
+      assert.equal(await messages.filter({ has: staff.page.locator('.message__body', { hasText: /^History message 1$/ }) }).count(), 0);
       await staff.page.getByRole('button', { name: 'Show older messages' }).click();
       await staff.page.getByText('This is the start of the conversation.').waitFor({ timeout: WAIT });
       assert.equal(await log.getAttribute('data-count'), '35');
       await log.evaluate((el) => el.scrollTo({ top: 0 }));
-      await messages.filter({ hasText: /History message 1$/ }).waitFor({ timeout: WAIT });
+      await messages.filter({ has: staff.page.locator('.message__body', { hasText: /^History message 1$/ }) }).waitFor({ timeout: WAIT });
       assert.match(await messages.first().innerText(), /History message 1\b/, 'oldest at the top');
       await staff.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
 

@@ -235,6 +235,9 @@ describe('care stories in Chromium', { timeout: 280_000 }, () => {
       await second.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
       await second.page.goto(`/staff/threads/${thread.id}`);
       await second.page.getByTestId('message').filter({ hasText: question }).waitFor({ timeout: WAIT });
+      // Everything the page loads by itself (the staff panel comes lazily) has loaded: the click below is the next call.
+      await second.page.waitForLoadState('networkidle');
+      await second.page.getByRole('heading', { name: 'Patient details' }).waitFor({ timeout: WAIT });
       await admin.call('users.deactivate', { params: { id: offline.id } });
       await second.page.getByRole('button', { name: 'Assign to me' }).click();
       await signedOut(second.page);
