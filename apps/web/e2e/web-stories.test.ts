@@ -319,9 +319,15 @@ describe('the crisis story in Chromium', { timeout: 200_000 }, () => {
       await onCall.page.getByRole('link', { name: /^Urgent/ }).click();
       await onCall.page.getByTestId('inbox-list').getByText(subject).waitFor({ timeout: WAIT });
 
+      // The alert stays on the other staff pages until the conversation is opened.
+      await onCall.page.getByRole('link', { name: /^Mentions/ }).click();
+      await onCall.page.getByRole('heading', { level: 1, name: 'Mentions' }).waitFor({ timeout: WAIT });
+      await alert.getByText(/a patient may need help now/).waitFor({ timeout: WAIT });
+
       // Dr A opens it from the alert, takes it and answers; the patient sees the answer live.
       await alert.getByRole('link', { name: 'Open the conversation' }).click();
       await onCall.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });
+      await alert.waitFor({ state: 'detached', timeout: WAIT });
       await onCall.page.getByTestId('message').filter({ hasText: crisis }).waitFor({ timeout: WAIT });
       await onCall.page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: WAIT });
       await onCall.page.getByRole('button', { name: 'Assign to me' }).click();

@@ -3,6 +3,7 @@ import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
 import { PageFrame } from './components/Layout.js';
+import { SafetyAlertsProvider } from './components/SafetyAlerts.js';
 import { isStaff, useSession } from './hooks/useSession.js';
 import { InboxPage } from './pages/InboxPage.js';
 import { NewThreadPage } from './pages/NewThreadPage.js';
@@ -71,7 +72,13 @@ function Protected({ role }: { role: 'patient' | 'staff' }) {
   if ((role === 'staff') !== isStaff(session)) return <Navigate to="/" replace />;
   return (
     <EventsProvider>
-      <Outlet />
+      {role === 'staff' ? (
+        <SafetyAlertsProvider>
+          <Outlet />
+        </SafetyAlertsProvider>
+      ) : (
+        <Outlet />
+      )}
     </EventsProvider>
   );
 }

@@ -2,6 +2,8 @@ import { useEffect, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { LanguagePicker } from './LanguagePicker.js';
+import { useSafetyAlerts } from './SafetyAlerts.js';
+import { SafetyAlertNotice } from './SafetyAlertNotice.js';
 import { StaffNav } from './staff/StaffNav.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useEvents } from '../hooks/useEvents.js';
@@ -11,6 +13,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
   const { t } = useTranslation();
   const { session, signOut } = useSession();
   const { connected } = useEvents(() => undefined);
+  const alerts = useSafetyAlerts();
   return (
     <PageFrame title={title}>
       <header className="app-header">
@@ -30,6 +33,8 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         {connected ? t('app.live') : t('app.offline')}
       </p>
       <main id="main" tabIndex={-1} className="page">
+        {/* Staff paged for a patient in crisis see it on every page until they open it (patients never get alerts). */}
+        <SafetyAlertNotice threadIds={alerts.threadIds} onDismiss={alerts.dismiss} />
         {children}
       </main>
     </PageFrame>

@@ -3,7 +3,6 @@ import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { InboxCounts, InboxView, Thread } from '@haven/api';
 import { Layout } from '../components/Layout.js';
-import { SafetyAlertNotice } from '../components/SafetyAlertNotice.js';
 import { LazyStaffShortcuts } from '../components/staff/lazy.js';
 import { useEvents } from '../hooks/useEvents.js';
 import { api } from '../lib/api.js';
@@ -25,7 +24,6 @@ export function InboxPage() {
   const [threads, setThreads] = useState<Thread[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState(false);
-  const [alerts, setAlerts] = useState<string[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const load = useCallback(async () => {
@@ -45,10 +43,6 @@ export function InboxPage() {
   }, [load]);
   // Many events can arrive together (a busy practice): reload once for a burst.
   useEvents((e) => {
-    if (e.type === 'safety.alert' && e.threadId) {
-      const id = e.threadId;
-      setAlerts((list) => (list.includes(id) ? list : [...list, id]));
-    }
     if (e.type === 'safety.alert' || e.type === 'thread.created' || e.type === 'thread.updated' || e.type === 'message.created' || e.type === 'receipts.updated' || e.type === 'access.changed') {
       clearTimeout(timer.current);
       timer.current = setTimeout(() => void load(), 150);
@@ -67,7 +61,6 @@ export function InboxPage() {
     <Layout title={t('inbox.title')}>
       <h1 tabIndex={-1}>{t('inbox.title')}</h1>
       <LazyStaffShortcuts scope="inbox" />
-      <SafetyAlertNotice threadIds={alerts} onDismiss={(id) => setAlerts((list) => list.filter((x) => x !== id))} />
       <div className="inbox">
         <nav className="inbox__views" aria-label={t('inbox.views')}>
           <ul>
