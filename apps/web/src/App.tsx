@@ -1,19 +1,25 @@
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
 import { PageFrame } from './components/Layout.js';
-import { isStaff, useSession } from './hooks/useSession.js';
+import { isStaff, startPage, useSession } from './hooks/useSession.js';
 import { InboxPage } from './pages/InboxPage.js';
 import { NewThreadPage } from './pages/NewThreadPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
 
+// Admin and compliance pages: their own chunks, so the patient app's initial JS does not carry them.
+const AnalyticsPage = lazy(() => import('./insights/AnalyticsPage.js'));
+const CompliancePage = lazy(() => import('./insights/CompliancePage.js'));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
  *   /messages, /messages/new, /messages/:threadId        the patient app
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
+ *   /staff/analytics (admins), /staff/compliance (compliance officers: their start page)
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -30,6 +36,8 @@ export function App() {
       <Route element={<Protected role="staff" />}>
         <Route path="/staff/inbox" element={<InboxPage />} />
         <Route path="/staff/threads/:threadId" element={<ThreadPage />} />
+        <Route path="/staff/analytics" element={<Suspense fallback={<Loading />}><AnalyticsPage /></Suspense>} />
+        <Route path="/staff/compliance" element={<Suspense fallback={<Loading />}><CompliancePage /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>
@@ -49,7 +57,7 @@ function Home() {
   const { status, session } = useSession();
   if (status === 'loading') return <Loading />;
   if (status !== 'active') return <Navigate to="/sign-in" replace />;
-  return <Navigate to={isStaff(session) ? '/staff/inbox' : '/messages'} replace />;
+  return <Navigate to={startPage(session)} replace />;
 }
 
 /** Signed-in pages: sign-in first (then back here); the other app for the other kind of user; one event socket for all of them. */

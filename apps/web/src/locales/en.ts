@@ -1,3 +1,6 @@
+import { analyticsEn } from './analytics.en.js';
+import { complianceEn } from './compliance.en.js';
+
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -183,6 +186,8 @@ export const en = {
     closed: 'This conversation is closed. A new message from the patient opens it again.',
     reopen: 'Reopen',
   },
+  analytics: analyticsEn,
+  compliance: complianceEn,
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

@@ -1,4 +1,6 @@
 import type { Messages } from './en.js';
+import { analyticsEs } from './analytics.es.js';
+import { complianceEs } from './compliance.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
@@ -181,4 +183,6 @@ export const es: Messages = {
     closed: 'Esta conversación está cerrada. Un mensaje nuevo del paciente la vuelve a abrir.',
     reopen: 'Reabrir',
   },
+  analytics: analyticsEs,
+  compliance: complianceEs,
 };
