@@ -124,12 +124,22 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       await page.getByRole('button', { name: 'Verify integrity' }).click();
       await result.getByText('The audit trail has been changed.').waitFor({ timeout: WAIT });
       await result.getByText('The chain breaks at event 3.').waitFor({ timeout: WAIT });
-      await result.getByText(/event 3 was modified/).waitFor({ timeout: WAIT });
+      await result.getByText('What the check found: Event 3 was changed after it was written.').waitFor({ timeout: WAIT });
       const broken = await practice.compliance.client.call('audit.verify');
       assert.equal(broken.ok, false);
       assert.equal(broken.firstBadSeq, 3);
       await axe(page, 'compliance page, a broken chain');
       await shot(page, 'compliance-verify-broken');
+
+      // In Spanish: the page and the server's reason in the reader's language.
+      await page.getByLabel('Language').selectOption('es');
+      await page.getByRole('heading', { level: 1, name: 'Registro de auditoría' }).waitFor({ timeout: WAIT });
+      await page.getByRole('button', { name: 'Verificar la integridad' }).click();
+      await result.getByText('La cadena se rompe en el evento 3.').waitFor({ timeout: WAIT });
+      await result.getByText('Lo que encontró la verificación: El evento 3 se cambió después de escribirse.').waitFor({ timeout: WAIT });
+      await axe(page, 'compliance page in Spanish, a broken chain');
+      await page.getByLabel('Idioma').selectOption('en');
+      await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor({ timeout: WAIT });
 
       // Pagination by cursor: more events than one page (each read of the trail is itself an audited event).
       for (let i = 0; i < 55; i++) await practice.compliance.client.call('audit.list', { query: { limit: 1 } });

@@ -106,7 +106,6 @@ function Analytics() {
   // The first report: the last 30 days, by who answered first.
   useEffect(() => {
     void load(form, false);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const submit = (q: Query) => {

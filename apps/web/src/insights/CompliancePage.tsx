@@ -27,6 +27,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ACTION = /^[A-Za-z_.]+$/;
 const PAGE = 50;
 
+/** The server's reasons (English, for logs and the CLI) in the reader's language; an unknown one is shown as written. */
+const REASONS: [RegExp, 'missing' | 'modified' | 'link' | 'checkpointMismatch' | 'checkpointSignature' | 'tailMissing' | 'head'][] = [
+  [/^event (\d+) is missing/, 'missing'],
+  [/^event (\d+) was modified/, 'modified'],
+  [/^event (\d+) does not link/, 'link'],
+  [/^checkpoint at (\d+) does not match/, 'checkpointMismatch'],
+  [/^checkpoint at (\d+) has an invalid signature/, 'checkpointSignature'],
+  [/^events after (\d+) are missing/, 'tailMissing'],
+  [/^the chain head does not match the last event \((\d+)\)/, 'head'],
+];
+
 /** The API's query for the applied filters (datetime-local values are the reader's local time). */
 function queryOf(f: Filters) {
   return {
@@ -317,7 +328,7 @@ function AuditTrail() {
                         {Object.entries(e.details).map(([k, v]) => (
                           <div key={k}>
                             <dt>{k}</dt>
-                            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                            <dd>{v === null || v === undefined || v === '' ? dash : typeof v === 'string' ? v : JSON.stringify(v)}</dd>
                           </div>
                         ))}
                       </dl>
@@ -381,6 +392,13 @@ function Integrity() {
     }
   };
 
+  const reasonText = (reason: string) => {
+    for (const [re, key] of REASONS) {
+      const m = re.exec(reason);
+      if (m) return t(`compliance.reasons.${key}`, { seq: m[1] });
+    }
+    return reason;
+  };
   const latest = checkpoints?.items.reduce<Checkpoints['items'][number] | null>((a, c) => (!a || c.seq > a.seq ? c : a), null) ?? null;
   const v = result?.verify;
   return (
@@ -403,7 +421,7 @@ function Integrity() {
             <p className="integrity__headline">{t('compliance.verify.broken')}</p>
             {v.firstBadSeq !== null && <p className="integrity__where">{t('compliance.verify.brokenAt', { seq: v.firstBadSeq })}</p>}
             {v.firstBadSeq !== null && <p>{t('compliance.verify.brokenDetail', { seq: v.firstBadSeq, events: v.eventsChecked })}</p>}
-            {v.reason && <p>{t('compliance.verify.reason', { reason: v.reason })}</p>}
+            {v.reason && <p>{t('compliance.verify.reason', { reason: reasonText(v.reason) })}</p>}
             <p className="hint">{t('compliance.verify.checkedAt', { when: when(result.at) })}</p>
           </div>
         )}

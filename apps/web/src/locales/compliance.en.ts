@@ -82,6 +82,15 @@ export const complianceEn = {
     failed: 'The check could not run. Please try again.',
     checkedAt: 'Checked {{when}}.',
   },
+  reasons: {
+    missing: 'Event {{seq}} is missing.',
+    modified: 'Event {{seq}} was changed after it was written.',
+    link: 'Event {{seq}} does not link to the event before it.',
+    checkpointMismatch: 'The signed checkpoint at event {{seq}} does not match the chain.',
+    checkpointSignature: 'The signed checkpoint at event {{seq}} has an invalid signature.',
+    tailMissing: 'Events after {{seq}} are missing: a signed checkpoint shows there were more.',
+    head: 'The end of the chain does not match the last event ({{seq}}).',
+  },
   key: {
     title: 'Check it yourself',
     intro: 'Anyone with this public key can verify the signed checkpoints, for example with the haven audit verify command.',

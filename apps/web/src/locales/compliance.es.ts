@@ -86,6 +86,15 @@ export const complianceEs: Shape<typeof complianceEn> = {
     failed: 'No se pudo hacer la verificación. Por favor, inténtelo de nuevo.',
     checkedAt: 'Verificado {{when}}.',
   },
+  reasons: {
+    missing: 'Falta el evento {{seq}}.',
+    modified: 'El evento {{seq}} se cambió después de escribirse.',
+    link: 'El evento {{seq}} no está unido al evento anterior.',
+    checkpointMismatch: 'El punto de control firmado en el evento {{seq}} no coincide con la cadena.',
+    checkpointSignature: 'El punto de control firmado en el evento {{seq}} tiene una firma no válida.',
+    tailMissing: 'Faltan eventos después del {{seq}}: un punto de control firmado muestra que había más.',
+    head: 'El final de la cadena no coincide con el último evento ({{seq}}).',
+  },
   key: {
     title: 'Verifíquelo usted mismo',
     intro: 'Cualquier persona con esta clave pública puede verificar los puntos de control firmados, por ejemplo con el comando haven audit verify.',
