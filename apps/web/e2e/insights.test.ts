@@ -60,6 +60,8 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor({ timeout: WAIT });
       assert.equal(new URL(page.url()).pathname, '/staff/compliance', 'the start page of compliance is the audit trail');
       await page.getByTestId('audit-row').first().waitFor({ timeout: WAIT });
+      // Their own sign-in is in the trail, marked as theirs.
+      await page.getByTestId('audit-row').filter({ hasText: 'auth.login' }).filter({ hasText: '(you)' }).first().waitFor({ timeout: WAIT });
       // No inbox for compliance: the header links to the audit trail only.
       const header = page.locator('header');
       assert.equal(await header.getByRole('link', { name: /Inbox/ }).count(), 0, 'no inbox link');

@@ -79,6 +79,7 @@ function Compliance() {
 
 function AuditTrail() {
   const { t, i18n } = useTranslation();
+  const me = useSession().session?.user.id;
   const lng = i18n.resolvedLanguage ?? 'en';
   const ids = useId();
   const [form, setForm] = useState<Filters>(NO_FILTERS);
@@ -280,6 +281,7 @@ function AuditTrail() {
                       <>
                         <span className="audit-id">{e.actorId}</span>
                         {e.actorRole && <span className="audit-role"> ({role(e.actorRole)})</span>}
+                        {e.actorId === me && <strong className="audit-you"> {t('compliance.list.you')}</strong>}
                         {applied.actorId.toLowerCase() !== e.actorId && (
                           <button type="button" className="link-button" aria-label={t('compliance.list.onlyActorLabel', { id: e.actorId })} onClick={() => only({ actorId: e.actorId! })}>
                             {t('compliance.list.onlyActor')}

@@ -46,6 +46,7 @@ export const complianceEn = {
     details: 'Details',
     notChained: 'new',
     system: 'Haven (automatic)',
+    you: '(you)',
     onlyActor: 'Only this person',
     onlyActorLabel: 'Show only events by user {{id}}',
     onlyPatient: 'Only this patient',

@@ -50,6 +50,7 @@ export const complianceEs: Shape<typeof complianceEn> = {
     details: 'Detalles',
     notChained: 'nuevo',
     system: 'Haven (automático)',
+    you: '(usted)',
     onlyActor: 'Solo esta persona',
     onlyActorLabel: 'Ver solo los eventos del usuario {{id}}',
     onlyPatient: 'Solo este paciente',
