@@ -143,6 +143,12 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       await page.getByLabel('Idioma').selectOption('en');
       await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor({ timeout: WAIT });
 
+      // At 200 % zoom (half the width) the page reflows; the table scrolls inside its own region.
+      await page.setViewportSize({ width: 640, height: 900 });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling of the page');
+      await axe(page, 'compliance page at 640 px wide');
+      await page.setViewportSize({ width: 1280, height: 900 });
+
       // Pagination by cursor: more events than one page (each read of the trail is itself an audited event).
       for (let i = 0; i < 55; i++) await practice.compliance.client.call('audit.list', { query: { limit: 1 } });
       await page.getByRole('button', { name: 'Clear filters' }).click();
@@ -233,6 +239,15 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       assert.equal(await page.getByLabel('Group by').inputValue(), 'period');
       assert.ok((await table.count()) === 1, 'the last report stays');
       await axe(page, 'analytics page, a range error');
+
+      // At 200 % zoom (half the width): the page reflows; the wide table scrolls inside its own focusable region.
+      await page.setViewportSize({ width: 640, height: 900 });
+      await page.getByLabel('Group by').selectOption('staff');
+      await page.getByRole('button', { name: 'Last 30 days' }).click();
+      await nurseRow.waitFor({ timeout: WAIT });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling of the page');
+      await axe(page, 'analytics page at 640 px wide');
+      await shot(page, 'analytics-narrow');
 
       // Nothing in storage.
       assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), []);
