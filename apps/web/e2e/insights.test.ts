@@ -25,6 +25,20 @@ async function tamper(statement: string, values: unknown[]): Promise<void> {
   }
 }
 
+/** Answers the next request to `pattern` with a validation problem about one field, as the server words them. */
+async function refuseOnce(page: Page, pattern: string, path: string, message: string): Promise<void> {
+  await page.route(
+    pattern,
+    (route) =>
+      route.fulfill({
+        status: 400,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'The request is not valid', status: 400, code: 'validation_failed', detail: 'The request is not valid', errors: [{ path, message }] }),
+      }),
+    { times: 1 },
+  );
+}
+
 /** The data rows of the audit table as the page shows them. */
 async function auditRows(page: Page): Promise<{ action: string; actor: string }[]> {
   return page.getByTestId('audit-row').evaluateAll((rows) => rows.map((r) => ({ action: r.getAttribute('data-action') ?? '', actor: r.getAttribute('data-actor') ?? '' })));
@@ -80,6 +94,16 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       assert.equal(await page.getByLabel('User id').getAttribute('aria-invalid'), 'true');
       assert.equal(await page.getByLabel('User id').evaluate((el) => el === document.activeElement), true, 'focus moves to the field to fix');
       await axe(page, 'compliance page, a filter with an error');
+
+      // A refusal from the API is shown beside the field it names; what was typed stays.
+      await refuseOnce(page, '**/api/v1/audit/events?*', '/query/action', 'must match pattern "^[A-Za-z_.]+$"');
+      await page.getByLabel('User id').fill('');
+      await page.getByLabel('Action').fill('auth.login');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByText('Please check this value. (must match pattern "^[A-Za-z_.]+$")').waitFor({ timeout: WAIT });
+      assert.equal(await page.getByLabel('Action').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByLabel('Action').inputValue(), 'auth.login');
+      await page.getByLabel('Action').fill('');
 
       // Filter by user: the nurse's events only, as many as the API gives.
       await page.getByLabel('User id').fill(practice.nurse.id);
@@ -229,6 +253,12 @@ describe('analytics and compliance pages in Chromium', { timeout: 280_000 }, () 
       await page.getByRole('button', { name: 'Show report' }).click();
       await page.getByText(/grouped by Time/).waitFor({ timeout: WAIT });
       await axe(page, 'analytics page, by week');
+
+      // A refusal from the API is shown beside the field it names (the server's own range check).
+      await refuseOnce(page, '**/api/v1/analytics?*', '/query/to', 'invalid range');
+      await page.getByRole('button', { name: 'Show report' }).click();
+      await page.getByText('Please check this value. (invalid range)').waitFor({ timeout: WAIT });
+      assert.equal(await page.getByLabel('To (included)').getAttribute('aria-invalid'), 'true');
 
       // An end before the start: said next to the field, nothing lost, the last report still shown.
       await page.getByLabel('To (included)').fill('2020-01-01');
