@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
 import { PageFrame } from './components/Layout.js';
 import { SafetyAlertsProvider } from './components/SafetyAlerts.js';
-import { isStaff, useSession } from './hooks/useSession.js';
+import { isStaff, startPage, useSession } from './hooks/useSession.js';
 import { InboxPage } from './pages/InboxPage.js';
 import { NewThreadPage } from './pages/NewThreadPage.js';
 import { SignInPage } from './pages/SignInPage.js';
@@ -15,6 +15,9 @@ import { ThreadPage } from './pages/ThreadPage.js';
 const MentionsPage = lazy(() => import('./pages/MentionsPage.js').then((m) => ({ default: m.MentionsPage })));
 const InternalThreadsPage = lazy(() => import('./pages/InternalThreadsPage.js').then((m) => ({ default: m.InternalThreadsPage })));
 const BroadcastsPage = lazy(() => import('./pages/BroadcastsPage.js').then((m) => ({ default: m.BroadcastsPage })));
+// Admin and compliance pages: their own chunks, so the patient app's initial JS does not carry them.
+const AnalyticsPage = lazy(() => import('./insights/AnalyticsPage.js'));
+const CompliancePage = lazy(() => import('./insights/CompliancePage.js'));
 
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
@@ -22,6 +25,7 @@ const BroadcastsPage = lazy(() => import('./pages/BroadcastsPage.js').then((m) =
  *   /messages, /messages/new, /messages/:threadId        the patient app
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
  *   /staff/mentions, /staff/internal, /staff/broadcasts   (lazily loaded)
+ *   /staff/analytics (admins), /staff/compliance (compliance officers: their start page)
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -41,6 +45,8 @@ export function App() {
         <Route path="/staff/mentions" element={<Suspense fallback={<Loading />}><MentionsPage /></Suspense>} />
         <Route path="/staff/internal" element={<Suspense fallback={<Loading />}><InternalThreadsPage /></Suspense>} />
         <Route path="/staff/broadcasts" element={<Suspense fallback={<Loading />}><BroadcastsPage /></Suspense>} />
+        <Route path="/staff/analytics" element={<Suspense fallback={<Loading />}><AnalyticsPage /></Suspense>} />
+        <Route path="/staff/compliance" element={<Suspense fallback={<Loading />}><CompliancePage /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>
@@ -60,7 +66,7 @@ function Home() {
   const { status, session } = useSession();
   if (status === 'loading') return <Loading />;
   if (status !== 'active') return <Navigate to="/sign-in" replace />;
-  return <Navigate to={isStaff(session) ? '/staff/inbox' : '/messages'} replace />;
+  return <Navigate to={startPage(session)} replace />;
 }
 
 /** Signed-in pages: sign-in first (then back here); the other app for the other kind of user; one event socket for all of them. */

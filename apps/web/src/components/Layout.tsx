@@ -5,7 +5,8 @@ import { LanguagePicker } from './LanguagePicker.js';
 import { useSafetyAlerts } from './SafetyAlerts.js';
 import { SafetyAlertNotice } from './SafetyAlertNotice.js';
 import { StaffNav } from './staff/StaffNav.js';
-import { isStaff, useSession } from '../hooks/useSession.js';
+import { isStaff, startPage, useSession } from '../hooks/useSession.js';
+import { InsightsNav } from '../insights/InsightsNav.js';
 import { useEvents } from '../hooks/useEvents.js';
 
 /** A page of the signed-in app: header (home, language, sign-out), connection status, and the page's main content. */
@@ -17,10 +18,11 @@ export function Layout({ title, children }: { title: string; children: ReactNode
   return (
     <PageFrame title={title}>
       <header className="app-header">
-        <Link className="app-name" to={isStaff(session) ? '/staff/inbox' : '/messages'}>
+        <Link className="app-name" to={startPage(session)}>
           {t('app.name')}
-          <span className="visually-hidden"> – {isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
+          <span className="visually-hidden"> – {session?.user.role === 'compliance' ? t('compliance.nav') : isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
         </Link>
+        <InsightsNav session={session} />
         <div className="app-header__tools">
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>

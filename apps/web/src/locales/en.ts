@@ -1,6 +1,9 @@
 import { staffThreadEn } from './staffThread.en.js';
 import { internalEn } from './internal.en.js';
 import { broadcastsEn } from './broadcasts.en.js';
+import { analyticsEn } from './analytics.en.js';
+import { complianceEn } from './compliance.en.js';
+
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -180,6 +183,8 @@ export const en = {
   staffThread: staffThreadEn,
   internal: internalEn,
   broadcasts: broadcastsEn,
+  analytics: analyticsEn,
+  compliance: complianceEn,
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

@@ -2,6 +2,8 @@ import type { Messages } from './en.js';
 import { staffThreadEs } from './staffThread.es.js';
 import { internalEs } from './internal.es.js';
 import { broadcastsEs } from './broadcasts.es.js';
+import { analyticsEs } from './analytics.es.js';
+import { complianceEs } from './compliance.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
@@ -178,4 +180,6 @@ export const es: Messages = {
   staffThread: staffThreadEs,
   internal: internalEs,
   broadcasts: broadcastsEs,
+  analytics: analyticsEs,
+  compliance: complianceEs,
 };

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { OperationOutput } from '@haven/api';
 import { LanguagePicker } from '../components/LanguagePicker.js';
 import { PageFrame } from '../components/Layout.js';
-import { isStaff, useSession } from '../hooks/useSession.js';
+import { startPage, useSession } from '../hooks/useSession.js';
 import { api, isApiError } from '../lib/api.js';
 
 /** Sign-in for patients and staff alike: practice code, e-mail and password, then the second step when asked. */
@@ -20,7 +20,7 @@ export function SignInPage() {
 
   if (status === 'active') {
     const from = (location.state as { from?: string } | null)?.from;
-    return <Navigate to={from ?? (isStaff(session) ? '/staff/inbox' : '/messages')} replace />;
+    return <Navigate to={from ?? startPage(session)} replace />;
   }
 
   const run = async (action: () => Promise<unknown>, failure: string) => {
