@@ -117,6 +117,9 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       assert.equal(await composer.getAttribute('data-internal'), 'true');
       assert.match((await composer.getAttribute('class')) ?? '', /composer--internal/);
       await staff.page.getByLabel('Write a note for the care team').fill(note);
+      // Writing a note is not shown to the patient as "writing" (the server sends internal typing to staff only).
+      await patient.page.waitForTimeout(1500);
+      assert.equal(await patient.page.getByTestId('typing').innerText(), '', 'the patient is told nothing while staff write a note');
       await axe(staff.page, 'staff thread page with the internal-note composer');
       await shot(staff.page, 'staff-thread-internal-note');
       await staff.page.getByRole('button', { name: 'Add internal note' }).click();
@@ -125,8 +128,11 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       // The answer, sent as a normal message.
       await staff.page.getByRole('switch', { name: 'Internal note' }).uncheck();
       await staff.page.getByLabel('Write a message').fill(answer);
+      // The patient sees that the care team is writing, and it goes when the answer is sent.
+      await patient.page.getByTestId('typing').filter({ hasText: 'Your care team is writing…' }).waitFor({ timeout: WAIT });
       await staff.page.getByRole('button', { name: 'Send', exact: true }).click();
       await staff.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });
+      await patient.page.getByTestId('typing').filter({ hasText: /^$/ }).waitFor({ timeout: WAIT });
 
       // The patient sees the answer live, without a reload; the staff member read the patient's message.
       await patient.page.getByTestId('message').filter({ hasText: answer }).waitFor({ timeout: WAIT });

@@ -11,11 +11,14 @@ export function Composer({
   allowInternal = false,
   tools,
   mentions,
+  onTyping,
 }: {
   onSend(body: string, opts: { internal: boolean; mentions?: string[] }): Promise<void>;
   /** Staff: @mentions of colleagues, in internal notes only ('internal') or in every message (an internal conversation). */
   mentions?: 'internal' | 'always';
   allowInternal?: boolean;
+  /** You are typing (text in the box) or stopped (empty, sent); `internal`: writing a note. */
+  onTyping?(typing: boolean, internal: boolean): void;
   /** Helpers above the text box (staff: templates), given a function that puts text into it for review. */
   tools?: (insert: (text: string, missing: string[]) => void) => ReactNode;
 }) {
@@ -44,6 +47,7 @@ export function Composer({
     setEmpty(false);
     setBody('');
     setMissing([]);
+    onTyping?.(false, internal);
     // The message shows at once (pending) and is retried from the history if it fails: nothing is lost here.
     const mentioned = mention.ids(text);
     void onSend(text, { internal, ...(mentioned.length > 0 ? { mentions: mentioned } : {}) });
@@ -70,7 +74,10 @@ export function Composer({
         value={body}
         rows={4}
         maxLength={20000}
-        onChange={(e) => setBody(e.target.value)}
+        onChange={(e) => {
+          setBody(e.target.value);
+          onTyping?.(e.target.value.trim().length > 0, internal);
+        }}
         {...mention.inputProps}
         aria-invalid={empty || undefined}
         aria-describedby={[empty ? `${id}-error` : '', missing.length > 0 ? `${id}-missing` : ''].join(' ').trim() || undefined}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { EventStream } from '@haven/api';
 import { api } from '../lib/api.js';
-import { EventsContext, type LiveEventListener, type EventsState } from '../hooks/useEvents.js';
+import { EventsContext, type LiveEventListener, type EventsState, type TypingListener } from '../hooks/useEvents.js';
 import { useSession } from '../hooks/useSession.js';
 
 /**
@@ -12,12 +12,21 @@ import { useSession } from '../hooks/useSession.js';
 export function EventsProvider({ children }: { children: ReactNode }) {
   const { sessionEnded } = useSession();
   const listeners = useRef(new Set<LiveEventListener>());
+  const typingListeners = useRef(new Set<TypingListener>());
+  const current = useRef<EventStream | undefined>(undefined);
   const [connected, setConnected] = useState(false);
   const [state] = useState<EventsState>(() => ({
     connected: false,
     subscribe(listener) {
       listeners.current.add(listener);
       return () => listeners.current.delete(listener);
+    },
+    subscribeTyping(listener) {
+      typingListeners.current.add(listener);
+      return () => typingListeners.current.delete(listener);
+    },
+    typing(threadId, typing, internal) {
+      current.current?.typing(threadId, typing, internal ? { internal: true } : {});
     },
   }));
 
@@ -32,6 +41,7 @@ export function EventsProvider({ children }: { children: ReactNode }) {
         },
         onFrame: (frame) => {
           if (frame.type === 'ready') setConnected(true);
+          if (frame.type === 'typing') for (const l of typingListeners.current) l({ threadId: frame.threadId, userId: frame.userId, typing: frame.typing });
         },
         onClose: ({ code, willReconnect }) => {
           setConnected(false);
@@ -41,6 +51,7 @@ export function EventsProvider({ children }: { children: ReactNode }) {
           if (!willReconnect && !stopped && code !== 4401) retry = setTimeout(open, 3000);
         },
       });
+      current.current = stream;
       stream.open().catch(() => undefined);
     };
     open();

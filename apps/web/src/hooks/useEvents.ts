@@ -2,10 +2,20 @@ import { createContext, useContext, useEffect, useRef } from 'react';
 import type { LiveEvent } from '@haven/api';
 
 export type LiveEventListener = (event: LiveEvent) => void;
+export interface TypingFrame {
+  threadId: string;
+  userId: string;
+  typing: boolean;
+}
+export type TypingListener = (frame: TypingFrame) => void;
 
 export interface EventsState {
   connected: boolean;
   subscribe(listener: LiveEventListener): () => void;
+  /** Typing indicators of others (socket frames, not stream events: never replayed). */
+  subscribeTyping(listener: TypingListener): () => void;
+  /** Tell the others in a thread that you are typing (or stopped); `internal`: a note, staff only. */
+  typing(threadId: string, typing: boolean, internal?: boolean): void;
 }
 
 /** Provided by `EventsProvider` (one event socket per signed-in page). */

@@ -107,6 +107,9 @@ export const en = {
     answeredBy: 'Answered by {{name}}',
     coveringFor: '{{name}} is covering for {{other}}',
     newBelow: 'New messages below: show them',
+    typingCareTeam: 'Your care team is writing…',
+    typingPatient: 'The patient is writing…',
+    typingColleague: 'A colleague is writing…',
   },
   messageActions: {
     edit: 'Edit',

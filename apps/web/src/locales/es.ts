@@ -104,6 +104,9 @@ export const es: Messages = {
     answeredBy: 'Le responde {{name}}',
     coveringFor: '{{name}} reemplaza a {{other}}',
     newBelow: 'Mensajes nuevos abajo: verlos',
+    typingCareTeam: 'Su equipo de atención está escribiendo…',
+    typingPatient: 'El paciente está escribiendo…',
+    typingColleague: 'Un colega está escribiendo…',
   },
   messageActions: {
     edit: 'Editar',

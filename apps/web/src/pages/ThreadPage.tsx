@@ -10,6 +10,7 @@ import { LazyStaffContextPanel, LazyStaffMessageTools, LazyStaffShortcuts } from
 import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
+import { useTypingIndicator, useTypingSender } from '../hooks/useTyping.js';
 import { api } from '../lib/api.js';
 import { topicLabel } from '../lib/format.js';
 
@@ -36,6 +37,11 @@ export function ThreadPage() {
   // Staff tools under each message; stable between renders, so the history's memoized rows are not all redrawn.
   const patientThread = th.thread?.kind === 'patient';
   const staffTools = useCallback((m: Message) => <LazyStaffMessageTools message={m} me={me} patientThread={patientThread} />, [me, patientThread]);
+  // Typing: yours goes to the others in the thread; theirs shows above the composer.
+  const sendTyping = useTypingSender(threadId);
+  const typers = useTypingIndicator(threadId, me);
+  const typingText =
+    typers.length === 0 ? '' : !staff ? t('thread.typingCareTeam') : typers.includes(th.thread?.patientId ?? '') ? t('thread.typingPatient') : t('thread.typingColleague');
   const patientId = th.thread?.patientId;
   useEffect(() => {
     if (!staff || !patientId) return;
@@ -94,9 +100,13 @@ export function ThreadPage() {
             onRetract={th.retract}
             extraActions={staff ? staffTools : undefined}
           />
+          <p className="typing-indicator" role="status" data-testid="typing">
+            {typingText}
+          </p>
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
           <Composer
             onSend={(body, opts) => th.send(body, opts)}
+            onTyping={sendTyping}
             allowInternal={staff && th.thread?.kind !== 'internal'}
             mentions={staff ? (th.thread?.kind === 'internal' ? 'always' : 'internal') : undefined}
             tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
