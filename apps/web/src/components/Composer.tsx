@@ -1,6 +1,7 @@
 import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMentionInput } from './staff/mentions.js';
+import { AttachmentPicker } from './AttachmentPicker.js';
 
 /**
  * Writes a message. Staff can switch it to an internal note: the whole composer changes colour and wording, so a
@@ -13,7 +14,7 @@ export function Composer({
   mentions,
   onTyping,
 }: {
-  onSend(body: string, opts: { internal: boolean; mentions?: string[] }): Promise<void>;
+  onSend(body: string, opts: { internal: boolean; mentions?: string[]; files?: File[] }): Promise<void>;
   /** Staff: @mentions of colleagues, in internal notes only ('internal') or in every message (an internal conversation). */
   mentions?: 'internal' | 'always';
   allowInternal?: boolean;
@@ -33,24 +34,28 @@ export function Composer({
     box.current?.focus();
   };
   const [internal, setInternal] = useState(false);
+  const [files, setFiles] = useState<File[]>([]);
   const [empty, setEmpty] = useState(false);
   const id = useId();
   const mention = useMentionInput(mentions === 'always' || (mentions === 'internal' && internal), body, setBody, box);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const text = body.trim();
+    // Files alone are fine: the message then says which files it carries (a message always has text in the record).
+    const text = body.trim() || (files.length > 0 ? t('attachments.onlyFiles', { names: files.map((f) => f.name).join(', ') }) : '');
     if (!text) {
       setEmpty(true);
       return;
     }
+    const sending = files;
     setEmpty(false);
     setBody('');
     setMissing([]);
+    setFiles([]);
     onTyping?.(false, internal);
     // The message shows at once (pending) and is retried from the history if it fails: nothing is lost here.
     const mentioned = mention.ids(text);
-    void onSend(text, { internal, ...(mentioned.length > 0 ? { mentions: mentioned } : {}) });
+    void onSend(text, { internal, ...(mentioned.length > 0 ? { mentions: mentioned } : {}), ...(sending.length > 0 ? { files: sending } : {}) });
   };
 
   return (
@@ -88,6 +93,7 @@ export function Composer({
           {t('templates.missing', { variables: missing.join(', ') })}
         </p>
       )}
+      <AttachmentPicker files={files} onChange={setFiles} />
       {empty && (
         <p id={`${id}-error`} className="field-error" role="alert">
           {t('composer.empty')}

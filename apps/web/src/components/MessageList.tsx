@@ -16,6 +16,7 @@ interface Props {
   loadingOlder: boolean;
   onLoadOlder(): void;
   onRetry(id: string): void;
+  onDropFile(id: string): void;
   onEdit(messageId: string, body: string): Promise<void>;
   onRetract(messageId: string): Promise<void>;
   /** Staff: more tools under each message (reactions, mark clinically relevant). Keep it stable (useCallback): rows are memoized. */
@@ -39,7 +40,7 @@ const STICK_PX = 80;
  * Every text is rendered as text (React escapes it; no HTML is ever interpreted), so a message cannot inject markup
  * or script. New messages are announced politely (role="log").
  */
-export function MessageList({ messages, pending, me, staffView, hasOlder, loadingOlder, onLoadOlder, onRetry, onEdit, onRetract, extraActions }: Props) {
+export function MessageList({ messages, pending, me, staffView, hasOlder, loadingOlder, onLoadOlder, onRetry, onDropFile, onEdit, onRetract, extraActions }: Props) {
   const { t } = useTranslation();
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useMemo<Row[]>(() => [...messages.map((message): Row => ({ kind: 'message', message })), ...pending.map((p): Row => ({ kind: 'pending', pending: p }))], [messages, pending]);
@@ -47,6 +48,9 @@ export function MessageList({ messages, pending, me, staffView, hasOlder, loadin
   const retryRef = useRef(onRetry);
   retryRef.current = onRetry;
   const retry = useCallback((id: string) => retryRef.current(id), []);
+  const dropRef = useRef(onDropFile);
+  dropRef.current = onDropFile;
+  const dropFile = useCallback((id: string) => dropRef.current(id), []);
 
   // The row that holds the keyboard focus (an open edit form, a button) stays in the page while it is scrolled away,
   // so focus and anything typed there are never lost.
@@ -146,7 +150,7 @@ export function MessageList({ messages, pending, me, staffView, hasOlder, loadin
             style-src CSP allows; there is no inline style markup. */}
         <ol className="messages" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => (
-            <MessageRow key={item.key} row={rows[item.index]!} index={item.index} start={item.start} measure={virtualizer.measureElement} me={me} staffView={staffView} onRetry={retry} onEdit={onEdit} onRetract={onRetract} extraActions={extraActions} />
+            <MessageRow key={item.key} row={rows[item.index]!} index={item.index} start={item.start} measure={virtualizer.measureElement} me={me} staffView={staffView} onRetry={retry} onDropFile={dropFile} onEdit={onEdit} onRetract={onRetract} extraActions={extraActions} />
           ))}
         </ol>
       </div>

@@ -4,8 +4,13 @@ import type { Message } from '@haven/api';
 import type { PendingMessage } from '../hooks/useThread.js';
 import { formatWhen } from '../lib/format.js';
 import { MessageActions } from './MessageActions.js';
+import { MessageAttachments } from './MessageAttachments.js';
 
 export type Row = { kind: 'message'; message: Message } | { kind: 'pending'; pending: PendingMessage };
+/** Why the server refused a file, as a key of `attachments.refused` (an unknown code reads as "not accepted"). */
+const refusalKey = (code: string): 'tooLarge' | 'tooMany' | 'type' | 'unreadable' =>
+  code === 'payload_too_large' || code === 'attachment_too_large' ? 'tooLarge' : code === 'attachment_limit_reached' ? 'tooMany' : code === 'attachment_unprocessable' ? 'unreadable' : 'type';
+
 export const rowId = (r: Row): string => (r.kind === 'message' ? r.message.id : r.pending.id);
 
 interface Props {
@@ -17,6 +22,8 @@ interface Props {
   me: string;
   staffView: boolean;
   onRetry(id: string): void;
+  /** A pending message whose file the server refused: send it without that file. */
+  onDropFile(id: string): void;
   onEdit(messageId: string, body: string): Promise<void>;
   onRetract(messageId: string): Promise<void>;
   /** Staff: more tools under the message (reactions, mark clinically relevant). */
@@ -28,7 +35,7 @@ interface Props {
  * yours the server has not confirmed yet. Text is rendered as text (React escapes it; no HTML is interpreted).
  * Memoized: scrolling re-renders only rows that arrive or move.
  */
-export const MessageRow = memo(function MessageRow({ row, index, start, measure, me, staffView, onRetry, onEdit, onRetract, extraActions }: Props) {
+export const MessageRow = memo(function MessageRow({ row, index, start, measure, me, staffView, onRetry, onDropFile, onEdit, onRetract, extraActions }: Props) {
   const { t, i18n } = useTranslation();
   const common = { ref: measure, 'data-index': index, 'data-row-id': rowId(row), style: { transform: `translateY(${start}px)` } };
 
@@ -41,8 +48,24 @@ export const MessageRow = memo(function MessageRow({ row, index, start, measure,
         </p>
         {p.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
         <p className="message__body">{p.body}</p>
+        {p.files && p.files.length > 0 && (
+          <ul className="attachments" aria-label={t('attachments.listLabel')}>
+            {p.files.map((f, i) => (
+              <li key={`${f.name}-${i}`} className="attachment">
+                {f.name}
+              </li>
+            ))}
+          </ul>
+        )}
         {p.status === 'sending' ? (
-          <p className="message__status">{t('thread.sending')}</p>
+          <p className="message__status">{p.files?.length ? t('attachments.uploading', { done: p.uploaded ?? 0, count: p.files.length }) : t('thread.sending')}</p>
+        ) : p.refused && p.files?.[p.refused.index] ? (
+          <p className="message__status message__status--failed" role="alert">
+            {t(`attachments.refused.${refusalKey(p.refused.code)}`, { name: p.files[p.refused.index]!.name })}{' '}
+            <button type="button" className="button button--small" onClick={() => onDropFile(p.id)}>
+              {t('attachments.sendWithout', { name: p.files[p.refused.index]!.name })}
+            </button>
+          </p>
         ) : (
           <p className="message__status message__status--failed" role="alert">
             {t('thread.failed')}{' '}
@@ -78,6 +101,7 @@ export const MessageRow = memo(function MessageRow({ row, index, start, measure,
       {m.internal && <p className="message__note-label">{t('thread.internalNote')}</p>}
       {m.retracted && staffView && <p className="message__retracted-label">{t('thread.retractedForPatient')}</p>}
       {m.body === null ? <p className="message__body message__body--retracted">{t('thread.retracted')}</p> : <p className="message__body">{m.body}</p>}
+      <MessageAttachments message={m} />
       {mine && !m.retracted && <p className="message__status">{status}</p>}
       <MessageActions message={m} mine={mine} staffView={staffView} onEdit={onEdit} onRetract={onRetract} />
       {extraActions?.(m)}

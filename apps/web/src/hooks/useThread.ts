@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LiveEvent, Message, Thread } from '@haven/api';
-import { api, newId } from '../lib/api.js';
+import { api, isApiError, newId } from '../lib/api.js';
 import { useEvents } from './useEvents.js';
 
 /** A message written here that the server has not confirmed yet (shown at once; retried with the same id). */
@@ -12,6 +12,11 @@ export interface PendingMessage {
   mentions?: string[];
   status: 'sending' | 'failed';
   createdAt: string;
+  /** Files to send with it, uploaded for its id before the message itself; `uploaded` of them are on the server. */
+  files?: File[];
+  uploaded?: number;
+  /** The file the server refused (type, size, limit), by index in `files`, and the problem code. */
+  refused?: { index: number; code: string };
 }
 
 export interface ThreadState {
@@ -23,7 +28,9 @@ export interface ThreadState {
   loadingOlder: boolean;
   error: unknown;
   loadOlder(): Promise<void>;
-  send(body: string, opts?: { internal?: boolean; mentions?: string[] }): Promise<void>;
+  send(body: string, opts?: { internal?: boolean; mentions?: string[]; files?: File[] }): Promise<void>;
+  /** A message whose file was refused: send it without that file. */
+  dropRefusedFile(id: string): Promise<void>;
   retry(id: string): Promise<void>;
   /** Re-reads the thread (its workflow after assign or close). */
   refreshThread(): Promise<void>;
@@ -162,21 +169,47 @@ export function useThread(threadId: string, me: string): ThreadState {
 
   const deliver = useCallback(
     async (p: PendingMessage) => {
-      setPending((list) => list.map((x) => (x.id === p.id ? { ...x, status: 'sending' } : x)));
+      const update = (changes: Partial<PendingMessage>) => setPending((list) => list.map((x) => (x.id === p.id ? { ...x, ...changes } : x)));
+      update({ status: 'sending', refused: undefined });
+      const files = p.files ?? [];
+      let uploaded = p.uploaded ?? 0;
       try {
+        // The files first, for the message's id (only the sender sees them until the message exists), then the message.
+        for (; uploaded < files.length; uploaded++) {
+          const f = files[uploaded]!;
+          try {
+            await api.uploadAttachment(threadId, p.id, { data: f, fileName: f.name, contentType: f.type || 'application/octet-stream' });
+          } catch (err) {
+            // Refused for what the file is (type, size, too many): trying again would not help; say which file.
+            if (isApiError(err) && [409, 413, 415].includes(err.status)) {
+              update({ status: 'failed', uploaded, refused: { index: uploaded, code: err.code } });
+              return;
+            }
+            throw err;
+          }
+          update({ uploaded: uploaded + 1 });
+        }
         const message = await api.call('messages.create', { params: { threadId }, body: { id: p.id, body: p.body, ...(p.internal ? { internal: true } : {}), ...(p.mentions?.length ? { mentions: p.mentions } : {}) } });
         setMessages((list) => upsert(list, message));
         setPending((list) => list.filter((x) => x.id !== p.id));
       } catch {
-        setPending((list) => list.map((x) => (x.id === p.id ? { ...x, status: 'failed' } : x)));
+        update({ status: 'failed', uploaded });
       }
     },
     [threadId],
   );
 
   const send = useCallback(
-    async (body: string, opts: { internal?: boolean; mentions?: string[] } = {}) => {
-      const p: PendingMessage = { id: newId(), body, internal: opts.internal ?? false, ...(opts.mentions ? { mentions: opts.mentions } : {}), status: 'sending', createdAt: new Date().toISOString() };
+    async (body: string, opts: { internal?: boolean; mentions?: string[]; files?: File[] } = {}) => {
+      const p: PendingMessage = {
+        id: newId(),
+        body,
+        internal: opts.internal ?? false,
+        ...(opts.mentions ? { mentions: opts.mentions } : {}),
+        ...(opts.files?.length ? { files: opts.files, uploaded: 0 } : {}),
+        status: 'sending',
+        createdAt: new Date().toISOString(),
+      };
       setPending((list) => [...list, p]);
       await deliver(p);
     },
@@ -187,6 +220,18 @@ export function useThread(threadId: string, me: string): ThreadState {
     async (id: string) => {
       const p = pending.find((x) => x.id === id);
       if (p) await deliver(p); // the same id: the server answers with the stored message if the first try got through
+    },
+    [pending, deliver],
+  );
+
+  const dropRefusedFile = useCallback(
+    async (id: string) => {
+      const p = pending.find((x) => x.id === id);
+      if (!p?.refused || !p.files) return;
+      const index = p.refused.index;
+      const next: PendingMessage = { ...p, files: p.files.filter((_, i) => i !== index), refused: undefined };
+      setPending((list) => list.map((x) => (x.id === id ? next : x)));
+      await deliver(next);
     },
     [pending, deliver],
   );
@@ -211,5 +256,5 @@ export function useThread(threadId: string, me: string): ThreadState {
     [threadId],
   );
 
-  return { thread, messages, pending, hasOlder: olderCursor !== null, loadingOlder, error, loadOlder, send, retry, refreshThread, edit, retract };
+  return { thread, messages, pending, hasOlder: olderCursor !== null, loadingOlder, error, loadOlder, send, retry, dropRefusedFile, refreshThread, edit, retract };
 }

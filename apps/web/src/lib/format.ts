@@ -12,3 +12,9 @@ export function topicLabel(t: TFunction, topic: string | null): string {
   const label = t(key);
   return label === key ? topic.replace(/_/g, ' ') : label;
 }
+
+/** A file size for people: "820 KB", "3.4 MB", in the reader's language. */
+export function fileSize(bytes: number, lng: string): string {
+  const [value, unit] = bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'megabyte'] : [Math.max(1, Math.round(bytes / 1024)), 'kilobyte'];
+  return new Intl.NumberFormat(lng, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+}

@@ -96,6 +96,7 @@ export function ThreadPage() {
             loadingOlder={th.loadingOlder}
             onLoadOlder={() => void th.loadOlder()}
             onRetry={(id) => void th.retry(id)}
+            onDropFile={(id) => void th.dropRefusedFile(id)}
             onEdit={th.edit}
             onRetract={th.retract}
             extraActions={staff ? staffTools : undefined}
