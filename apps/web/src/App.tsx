@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
@@ -8,12 +9,16 @@ import { NewThreadPage } from './pages/NewThreadPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
+import { operationsRoutes } from './pages/admin/operations/sections.js';
+
+const OperationsPage = lazy(() => import('./pages/admin/operations/OperationsPage.js'));
 
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
  *   /messages, /messages/new, /messages/:threadId        the patient app
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
+ *   /staff/admin/…, /staff/my/…     operations settings (pages/admin/operations/sections.ts), lazily loaded
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -30,6 +35,7 @@ export function App() {
       <Route element={<Protected role="staff" />}>
         <Route path="/staff/inbox" element={<InboxPage />} />
         <Route path="/staff/threads/:threadId" element={<ThreadPage />} />
+        {operationsRoutes.map((r) => <Route key={r.path} path={r.path} element={<Suspense fallback={<Loading />}><OperationsPage page={r.page} /></Suspense>} />)}
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { LanguagePicker } from './LanguagePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useEvents } from '../hooks/useEvents.js';
+import { OperationsHeaderLinks } from '../pages/admin/operations/HeaderLinks.js';
 
 /** A page of the signed-in app: header (home, language, sign-out), connection status, and the page's main content. */
 export function Layout({ title, children }: { title: string; children: ReactNode }) {
@@ -18,6 +19,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           <span className="visually-hidden"> – {isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
         </Link>
         <div className="app-header__tools">
+          <OperationsHeaderLinks />
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>
             {t('app.signOut')}

@@ -1,3 +1,4 @@
+import { operationsEn } from './operations.en.js';
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -183,6 +184,7 @@ export const en = {
     closed: 'This conversation is closed. A new message from the patient opens it again.',
     reopen: 'Reopen',
   },
+  operations: operationsEn,
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

@@ -1,4 +1,5 @@
 import type { Messages } from './en.js';
+import { operationsEs } from './operations.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
@@ -181,4 +182,5 @@ export const es: Messages = {
     closed: 'Esta conversación está cerrada. Un mensaje nuevo del paciente la vuelve a abrir.',
     reopen: 'Reabrir',
   },
+  operations: operationsEs,
 };
