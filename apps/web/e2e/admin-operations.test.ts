@@ -6,7 +6,7 @@
 // page and state.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { createPractice, rejects, uuid, type Practice } from '../../server/test/harness.js';
 import * as e2e from './support.js';
 import { axe, shot, WAIT } from './support.js';
@@ -34,7 +34,7 @@ function local(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-const saved = (page: Page) => page.getByRole('status').filter({ hasText: 'Saved.' }).first().waitFor({ timeout: WAIT });
+const saved = (where: Page | Locator) => where.getByRole('status').filter({ hasText: 'Saved.' }).first().waitFor({ timeout: WAIT });
 
 describe('operations settings in Chromium', { timeout: 400_000 }, () => {
   before(async () => {
@@ -98,7 +98,7 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await page.getByLabel('This department has its own hours').check();
       await page.getByTestId('hours-dept-hours-fri').getByRole('button', { name: /^Remove period/ }).first().click();
       await page.getByRole('button', { name: 'Save department hours' }).click();
-      await saved(page);
+      await saved(page.getByRole('region', { name: 'A department' }));
       const dept = await practice.admin.client.call('availability.departmentHours.get', { params: { departmentId: practice.dept.id } });
       assert.equal(dept.inherited.weeklyHours, false);
       assert.deepEqual(dept.weeklyHours.fri, []);

@@ -156,7 +156,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
             </ul>
             <AddAway level={mine ? 3 : 4} userId={userId} staff={staff} onAdded={reload} />
           </div>
-          <WorkingHours level={mine ? 2 : 3} userId={userId} timeZone={loaded.data.timeZone} weeklyHours={loaded.data.weeklyHours} effective={loaded.data.effective} onSaved={reload} />
+          <WorkingHours mine={mine} level={mine ? 2 : 3} userId={userId} timeZone={loaded.data.timeZone} weeklyHours={loaded.data.weeklyHours} effective={loaded.data.effective} onSaved={reload} />
         </>
       )}
     </>
@@ -231,7 +231,7 @@ function AddAway({ level, userId, staff, onAdded }: { level: 3 | 4; userId: stri
   );
 }
 
-function WorkingHours(props: { level: 2 | 3; userId: string; timeZone: string | null; weeklyHours: WeeklyHours | null; effective: { timeZone: string; weeklyHours: WeeklyHours }; onSaved(): void }) {
+function WorkingHours(props: { mine: boolean; level: 2 | 3; userId: string; timeZone: string | null; weeklyHours: WeeklyHours | null; effective: { timeZone: string; weeklyHours: WeeklyHours }; onSaved(): void }) {
   const { t } = useTranslation();
   const [ownZone, setOwnZone] = useState(props.timeZone !== null);
   const [ownHours, setOwnHours] = useState(props.weeklyHours !== null);
@@ -253,7 +253,7 @@ function WorkingHours(props: { level: 2 | 3; userId: string; timeZone: string | 
       >
         <div className="ops__check">
           <input id="staff-own-zone" type="checkbox" checked={ownZone} onChange={(e) => setOwnZone(e.target.checked)} />
-          <label htmlFor="staff-own-zone">{t('operations.availability.ownTimeZone')}</label>
+          <label htmlFor="staff-own-zone">{props.mine ? t('operations.availability.ownTimeZone') : t('operations.availability.ownTimeZoneOther')}</label>
         </div>
         {ownZone ? (
           <TimeZoneField id="staff-tz" label={t('operations.hours.timeZone')} hint={t('operations.hours.timeZoneHint')} value={timeZone} onChange={setTimeZone} error={errorAt(save.problem, '/timeZone')} />
@@ -262,7 +262,7 @@ function WorkingHours(props: { level: 2 | 3; userId: string; timeZone: string | 
         )}
         <div className="ops__check">
           <input id="staff-own-hours" type="checkbox" checked={ownHours} onChange={(e) => setOwnHours(e.target.checked)} />
-          <label htmlFor="staff-own-hours">{t('operations.availability.ownHours')}</label>
+          <label htmlFor="staff-own-hours">{props.mine ? t('operations.availability.ownHours') : t('operations.availability.ownHoursOther')}</label>
         </div>
         {ownHours ? (
           <WeeklyHoursEditor id="staff-hours" value={weekly} onChange={setWeekly} problem={save.problem} path="/weeklyHours" />

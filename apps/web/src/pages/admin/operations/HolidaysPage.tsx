@@ -45,6 +45,7 @@ export default function HolidaysPage() {
                 </div>
                 <ConfirmAction
                   label={t('operations.holidays.remove', { name: h.name })}
+                  shortLabel={t('operations.removeShort')}
                   question={t('operations.holidays.removeQuestion', { name: h.name })}
                   confirmLabel={t('operations.holidays.removeConfirm')}
                   onConfirm={async () => {

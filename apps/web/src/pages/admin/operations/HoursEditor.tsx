@@ -7,6 +7,8 @@ export type Day = (typeof DAYS)[number];
 
 export const CLOSED_WEEK: WeeklyHours = { mon: [], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] };
 
+const overnight = (h: HoursInterval): boolean => h.end === '24:00' || (h.start !== h.end && h.end <= h.start);
+
 /** Whether an API error path is one of the fields of an hours editor at `base` (e.g. /weeklyHours). */
 export const isHoursPath = (base: string, path: string): boolean => path.startsWith(`${base}/`);
 
@@ -41,6 +43,7 @@ export function DayIntervals({ id, legend, intervals, onChange, problem, path, d
                 {t('operations.hours.remove', { n: i + 1 })}
                 <span className="visually-hidden"> ({legend})</span>
               </button>
+              {overnight(h) && <p className="hint hours-day__note">{h.end === '24:00' || h.end === '00:00' ? t('operations.hours.untilMidnight') : t('operations.hours.overnight')}</p>}
               <FieldError id={`${id}-${i}-error`} message={[startError, endError, rowError].filter(Boolean).join('; ') || null} />
             </li>
           );
@@ -74,6 +77,7 @@ export function WeeklyHoursEditor({ id, value, onChange, problem, path, disabled
       >
         {t('operations.hours.copyMonday')}
       </button>
+      <div className="hours-week__days">
       {DAYS.map((day) => (
         <DayIntervals
           key={day}
@@ -86,6 +90,7 @@ export function WeeklyHoursEditor({ id, value, onChange, problem, path, disabled
           disabled={disabled}
         />
       ))}
+      </div>
     </div>
   );
 }

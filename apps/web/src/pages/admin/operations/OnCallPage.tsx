@@ -81,6 +81,7 @@ export default function OnCallPage() {
                 </div>
                 <ConfirmAction
                   label={t('operations.onCall.remove', { name: name(s.userId) })}
+                  shortLabel={t('operations.removeShort')}
                   question={t('operations.onCall.removeQuestion', { name: name(s.userId) })}
                   confirmLabel={t('operations.onCall.removeConfirm')}
                   onConfirm={async () => {

@@ -60,7 +60,7 @@ export default function SlaPage() {
               const remindError = errorAt(save.problem, `${base}/remindBeforeMinutes`);
               const rowError = errorAt(save.problem, base);
               return (
-                <li key={i} className="ops__item ops__target" data-testid="sla-target">
+                <li key={i} className="ops__target" data-testid="sla-target">
                   <fieldset className="ops__choice">
                     <legend>{t('operations.sla.target', { n: i + 1 })}</legend>
                     <div className="ops__row">
@@ -123,5 +123,5 @@ function describe(t: (k: string, o?: Record<string, unknown>) => string, r: Row)
   if (!Number.isFinite(m) || m <= 0) return '';
   const hours = Math.floor(m / 60);
   const minutes = m % 60;
-  return t('operations.sla.reads', { hours, minutes });
+  return hours > 0 ? t('operations.sla.reads', { hours, minutes }) : t('operations.sla.readsMinutes', { minutes });
 }

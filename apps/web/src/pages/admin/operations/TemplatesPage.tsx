@@ -78,17 +78,18 @@ export default function TemplatesPage({ who }: { who: Audience }) {
                 </div>
                 <div className="ops__item-actions">
                   {!x.archived && (
-                    <button type="button" className="button button--small button--secondary" onClick={() => edit(x)}>
-                      {t('operations.templates.edit', { name: x.name })}
+                    <button type="button" className="button button--small button--secondary" aria-label={t('operations.templates.edit', { name: x.name })} onClick={() => edit(x)}>
+                      {t('operations.templates.editShort')}
                     </button>
                   )}
                   {x.archived ? (
-                    <button type="button" className="button button--small button--secondary" onClick={() => void setArchivedOf(x, false)}>
-                      {t('operations.templates.restore', { name: x.name })}
+                    <button type="button" className="button button--small button--secondary" aria-label={t('operations.templates.restore', { name: x.name })} onClick={() => void setArchivedOf(x, false)}>
+                      {t('operations.templates.restoreShort')}
                     </button>
                   ) : (
                     <ConfirmAction
                       label={t('operations.templates.archive', { name: x.name })}
+                      shortLabel={t('operations.templates.archiveShort')}
                       question={t('operations.templates.archiveQuestion', { name: x.name })}
                       confirmLabel={t('operations.templates.archiveConfirm')}
                       onConfirm={() => setArchivedOf(x, true)}

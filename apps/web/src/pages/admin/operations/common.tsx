@@ -16,7 +16,7 @@ const allowed = (role: string | undefined, who: Audience): boolean => (who === '
  * The frame of every page of this area: the app's header, the page heading, a way back to the settings list, and
  * the refusal page for anyone else (the API refuses them too; this only spares them a page of errors).
  */
-export function OpsFrame({ title, who, intro, children }: { title: string; who: Audience; intro?: string; children: ReactNode }) {
+export function OpsFrame({ title, who, intro, children, isIndex }: { title: string; who: Audience; intro?: string; children: ReactNode; isIndex?: boolean }) {
   const { t } = useTranslation();
   const { session } = useSession();
   if (!allowed(session?.user.role, who)) {
@@ -33,7 +33,7 @@ export function OpsFrame({ title, who, intro, children }: { title: string; who: 
   return (
     <Layout title={title}>
       <div className="ops">
-        {who === 'admin' && (
+        {who === 'admin' && !isIndex && (
           <nav aria-label={t('operations.breadcrumb')} className="ops__crumbs">
             <Link to="/staff/admin/operations">{t('operations.index.title')}</Link>
           </nav>
@@ -216,7 +216,7 @@ export function useSave() {
  * A destructive action that asks first, inside the page (no browser dialog): the button opens a question with
  * "Yes" and "Cancel"; focus goes to the question's confirm button and back to the first button on cancel.
  */
-export function ConfirmAction({ label, question, confirmLabel, onConfirm, disabled }: { label: string; question: string; confirmLabel: string; onConfirm(): Promise<unknown> | void; disabled?: boolean }) {
+export function ConfirmAction({ label, shortLabel, question, confirmLabel, onConfirm, disabled }: { label: string; shortLabel?: string; question: string; confirmLabel: string; onConfirm(): Promise<unknown> | void; disabled?: boolean }) {
   const { t } = useTranslation();
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -228,8 +228,8 @@ export function ConfirmAction({ label, question, confirmLabel, onConfirm, disabl
   }, [asking]);
   if (!asking) {
     return (
-      <button ref={openRef} type="button" className="button button--small button--secondary" disabled={disabled} onClick={() => setAsking(true)}>
-        {label}
+      <button ref={openRef} type="button" className="button button--small button--secondary" disabled={disabled} aria-label={shortLabel ? label : undefined} onClick={() => setAsking(true)}>
+        {shortLabel ?? label}
       </button>
     );
   }
