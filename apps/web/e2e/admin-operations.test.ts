@@ -249,13 +249,19 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await page.getByRole('heading', { level: 2, name: `Nurse A ${practice.slug}` }).waitFor({ timeout: WAIT });
       await page.getByLabel('From', { exact: true }).fill(local(new Date(now - 30 * 60_000)));
       await page.getByLabel('Until', { exact: true }).fill(local(new Date(now + 3 * 24 * 3600_000)));
-      await page.getByLabel('Who covers').selectOption({ label: `Dr A ${practice.slug}` });
+      await page.getByLabel('Who covers', { exact: true }).selectOption({ label: `Dr A ${practice.slug}` });
       await page.getByRole('button', { name: 'Save time away' }).click();
       await page.getByTestId('away').getByText(`Covered by: Dr A ${practice.slug}`).waitFor({ timeout: WAIT });
       await page.getByTestId('staff-status').getByRole('row', { name: new RegExp(`Nurse A ${practice.slug}`) }).getByText('Out of office').waitFor({ timeout: WAIT });
       const away = await practice.admin.client.call('availability.staff.get', { params: { userId: practice.nurse.id } });
       assert.equal(away.outOfOffice.length, 1);
       assert.equal(away.outOfOffice[0]!.coverUserId, practice.provider.id);
+      // Another colleague takes over the cover.
+      await page.getByTestId('away').getByLabel('Change who covers').selectOption({ label: `Dr B ${practice.slug}` });
+      await page.getByTestId('away').getByRole('button', { name: 'Save cover' }).click();
+      await page.getByTestId('away').getByText(`Covered by: Dr B ${practice.slug}`).waitFor({ timeout: WAIT });
+      const changed = await practice.admin.client.call('availability.staff.get', { params: { userId: practice.nurse.id } });
+      assert.equal(changed.outOfOffice[0]!.coverUserId, practice.otherProvider.id);
       await axe(page, 'out of office and cover');
       await shot(page, 'admin-operations-availability');
 
@@ -265,6 +271,22 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await page.getByLabel('Sentence to check').fill('I have crushing chest pain right now');
       await page.getByRole('button', { name: 'Check with the list in force' }).click();
       await page.getByTestId('lexicon-check').getByText(/^Match: chest pain/).waitFor({ timeout: WAIT });
+      // A rule of the practice's own: tried before saving, then saved as revision 1.
+      await page.getByLabel('Changes (JSON)').fill('{ "add": ');
+      await page.getByRole('button', { name: 'Save a new revision' }).click();
+      await page.locator('#lexicon-json-error').getByText('This is not valid JSON').waitFor({ timeout: WAIT });
+      assert.equal((await practice.admin.client.call('safety.lexicon.get')).revision, 0, 'nothing saved');
+      await page.getByLabel('Changes (JSON)').fill(JSON.stringify({ add: { chest_pain: [{ id: 'org.chest_tight', phrase: 'chest (feels|is) tight' }] } }, null, 2));
+      await page.getByLabel('Sentence to check').fill('Since this morning my chest feels tight');
+      await page.getByRole('button', { name: 'Check with the changes below' }).click();
+      await page.getByTestId('lexicon-check').getByText(/org\.chest_tight/).waitFor({ timeout: WAIT });
+      await page.getByRole('button', { name: 'Save a new revision' }).click();
+      await saved(page);
+      await page.getByTestId('lexicon-status').getByText('Haven’s standard list with the practice’s changes').waitFor({ timeout: WAIT });
+      const lexicon = await practice.admin.client.call('safety.lexicon.get');
+      assert.equal(lexicon.revision, 1);
+      assert.equal(lexicon.status, 'merged');
+      assert.deepEqual(lexicon.overrides?.add?.chest_pain?.map((r) => r.id), ['org.chest_tight']);
       await axe(page, 'crisis words with a checked sentence');
       await shot(page, 'admin-operations-crisis-lexicon');
 
@@ -313,7 +335,7 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       const start = new Date(Date.now() + 7 * 24 * 3600_000);
       await page.getByLabel('From', { exact: true }).fill(local(start));
       await page.getByLabel('Until', { exact: true }).fill(local(new Date(start.getTime() + 2 * 24 * 3600_000)));
-      await page.getByLabel('Who covers').selectOption({ label: `Dr A ${practice.slug}` });
+      await page.getByLabel('Who covers', { exact: true }).selectOption({ label: `Dr A ${practice.slug}` });
       await page.getByRole('button', { name: 'Save time away' }).click();
       await page.getByTestId('away').getByText(`Covered by: Dr A ${practice.slug}`).waitFor({ timeout: WAIT });
       const mineAway = await practice.otherProvider.client.call('availability.staff.get', { params: { userId: practice.otherProvider.id } });

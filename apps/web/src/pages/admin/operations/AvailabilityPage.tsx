@@ -136,6 +136,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
                   <div>
                     <p className="ops__item-title">{formatRange(o.startsAt, o.endsAt, i18n.language)}</p>
                     <p>{t('operations.availability.coveredBy', { name: name(o.coverUserId) })}</p>
+                    <ChangeCover userId={userId} outOfOfficeId={o.id} current={o.coverUserId} staff={staff} onSaved={reload} />
                   </div>
                   <ConfirmAction
                     label={t('operations.availability.removeAway')}
@@ -283,4 +284,40 @@ function WorkingHours(props: { mine: boolean; level: 2 | 3; userId: string; time
 function Heading({ level, className, children }: { level: 2 | 3 | 4; className?: string; children: ReactNode }) {
   const H = `h${level}` as const;
   return <H className={className}>{children}</H>;
+}
+
+/** Change who covers a period of time away (`availability.outOfOffice.update`). */
+function ChangeCover({ userId, outOfOfficeId, current, staff, onSaved }: { userId: string; outOfOfficeId: string; current: string | null; staff: StaffStatus[]; onSaved(): void }) {
+  const { t } = useTranslation();
+  const [cover, setCover] = useState(current ?? '');
+  const save = useSave();
+  const id = `cover-${outOfOfficeId}`;
+  const error = errorAt(save.problem, '/coverUserId');
+  return (
+    <form
+      className="ops__inline"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save.run(() => api.call('availability.outOfOffice.update', { params: { userId, outOfOfficeId }, body: { coverUserId: cover || null } })).then((ok) => ok && onSaved());
+      }}
+    >
+      <label htmlFor={id}>{t('operations.availability.changeCover')}</label>
+      <select id={id} className="ops__select" value={cover} onChange={(e) => setCover(e.target.value)} {...invalidProps(error, `${id}-error`)}>
+        <option value="">{t('operations.availability.nobody')}</option>
+        {staff
+          .filter((s) => s.userId !== userId)
+          .map((s) => (
+            <option key={s.userId} value={s.userId}>
+              {s.name}
+            </option>
+          ))}
+      </select>
+      <button type="submit" className="button button--small button--secondary" disabled={save.busy || cover === (current ?? '')}>
+        {t('operations.availability.saveCover')}
+      </button>
+      <FieldError id={`${id}-error`} message={error} />
+      <SaveOutcome problem={save.problem} saved={save.saved} shown={(p) => p === '/coverUserId'} />
+    </form>
+  );
 }

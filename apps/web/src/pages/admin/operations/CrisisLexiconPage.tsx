@@ -4,7 +4,8 @@ import type { CrisisLexiconCheckResult, CrisisLexiconOverridesInput } from '@hav
 import { api } from '../../../lib/api.js';
 import { ConfirmAction, errorAt, FieldError, invalidProps, LoadState, OpsFrame, problemFrom, SaveOutcome, useLoad, useSave, type Problem } from './common.js';
 
-const EXAMPLE = { add: { chest_pain: [{ id: 'org.chest_tight', phrase: 'chest (feels|is) tight' }] }, disable: [] as string[] };
+const EMPTY = { add: {}, disable: [] as string[] };
+const EXAMPLE = JSON.stringify({ add: { chest_pain: [{ id: 'org.chest_tight', phrase: 'chest (feels|is) tight' }] }, disable: ['si.example_rule'] });
 
 /**
  * The crisis lexicon (`safety.lexicon.*`): what is in force (base version, the practice's revision, or why it is
@@ -26,7 +27,7 @@ export default function CrisisLexiconPage() {
   useEffect(() => {
     if (!loaded.data) return;
     const o = loaded.data.overrides;
-    setJson(JSON.stringify(o ? { add: o.add ?? {}, disable: o.disable ?? [], ...(o.exceptions ? { exceptions: o.exceptions } : {}), ...(o.negation ? { negation: o.negation } : {}), ...(o.slang ? { slang: o.slang } : {}), ...(o.spellings ? { spellings: o.spellings } : {}), ...(o.keepWords ? { keepWords: o.keepWords } : {}) } : EXAMPLE, null, 2));
+    setJson(JSON.stringify(o ? { add: o.add ?? {}, disable: o.disable ?? [], ...(o.exceptions ? { exceptions: o.exceptions } : {}), ...(o.negation ? { negation: o.negation } : {}), ...(o.slang ? { slang: o.slang } : {}), ...(o.spellings ? { spellings: o.spellings } : {}), ...(o.keepWords ? { keepWords: o.keepWords } : {}) } : EMPTY, null, 2));
   }, [loaded.data]);
 
   const parsed = (): CrisisLexiconOverridesInput | null => {
@@ -138,7 +139,7 @@ export default function CrisisLexiconPage() {
               <div className="field">
                 <label htmlFor="lexicon-json">{t('operations.lexicon.overrides')}</label>
                 <p className="hint" id="lexicon-json-hint">
-                  {t('operations.lexicon.overridesHint')}
+                  {t('operations.lexicon.overridesHint')} {t('operations.lexicon.example')} <code>{EXAMPLE}</code>
                 </p>
                 <textarea id="lexicon-json" className="ops__code" rows={14} spellCheck={false} value={json} onChange={(e) => setJson(e.target.value)} {...invalidProps(jsonError, 'lexicon-json-error', 'lexicon-json-hint')} />
                 <FieldError id="lexicon-json-error" message={jsonError ?? errorAt(save.problem, '/overrides')} />
