@@ -130,6 +130,7 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await axe(page, 'holidays asking before removing');
       await eve.getByRole('button', { name: 'Yes, remove' }).click();
       await eve.waitFor({ state: 'detached', timeout: WAIT });
+      await page.waitForFunction(() => document.activeElement?.id === 'holiday-list-title', null, { timeout: WAIT });
       const holidays = await practice.admin.client.call('availability.holidays.list', { query: {} });
       assert.deepEqual(holidays.items.map((h) => [h.date, h.name, h.hours]), [[`${year}-01-01`, 'New Year’s Day', []]]);
 
@@ -290,9 +291,26 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await axe(page, 'crisis words with a checked sentence');
       await shot(page, 'admin-operations-crisis-lexicon');
 
+      // 200 % zoom (a 640 px wide window): every page reflows, nothing scrolls sideways.
+      await page.setViewportSize({ width: 640, height: 900 });
+      for (const [url, title] of [
+        ['/staff/admin/hours', 'Business hours'],
+        ['/staff/admin/on-call', 'On call'],
+        ['/staff/admin/availability', 'Out of office and cover'],
+        ['/staff/admin/sla', 'Response times'],
+        ['/staff/admin/templates', 'Templates'],
+      ] as const) {
+        await open(page, url, title);
+        await page.getByRole('button').last().waitFor({ timeout: WAIT });
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${url} scrolls sideways at 640 px`);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+
       // Spanish: the same pages in the reader's language.
       await page.getByLabel('Language').selectOption('es');
-      await page.getByRole('heading', { level: 1, name: 'Palabras de crisis' }).waitFor({ timeout: WAIT });
+      await page.getByRole('heading', { level: 1, name: 'Plantillas' }).waitFor({ timeout: WAIT });
+      await page.getByRole('button', { name: 'Crear plantilla' }).waitFor({ timeout: WAIT });
+      await axe(page, 'templates in Spanish');
       await page.getByLabel('Idioma').selectOption('en');
 
       assert.deepEqual(problems, []);

@@ -7,6 +7,7 @@ import { api } from '../../../lib/api.js';
 import {
   ConfirmAction,
   errorAt,
+  focusById,
   FieldError,
   formatRange,
   fromLocalInput,
@@ -123,7 +124,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
       {loaded.data && (
         <>
           <div className="ops__subsection">
-            <Heading level={mine ? 2 : 3}>{t('operations.availability.awayTitle')}</Heading>
+            <Heading level={mine ? 2 : 3} id="away-title">{t('operations.availability.awayTitle')}</Heading>
             {loaded.data.outOfOffice.length === 0 && <p>{mine ? t('operations.availability.noAwayMine') : t('operations.availability.noAway')}</p>}
             {removeProblem && (
               <p className="form-error" role="alert">
@@ -147,6 +148,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
                       try {
                         await api.call('availability.outOfOffice.delete', { params: { userId, outOfOfficeId: o.id } });
                         reload();
+                        focusById('away-title');
                       } catch {
                         setRemoveProblem(t('operations.availability.removeFailed'));
                       }
@@ -281,9 +283,13 @@ function WorkingHours(props: { mine: boolean; level: 2 | 3; userId: string; time
   );
 }
 
-function Heading({ level, className, children }: { level: 2 | 3 | 4; className?: string; children: ReactNode }) {
+function Heading({ level, className, id, children }: { level: 2 | 3 | 4; className?: string; id?: string; children: ReactNode }) {
   const H = `h${level}` as const;
-  return <H className={className}>{children}</H>;
+  return (
+    <H className={className} id={id} tabIndex={id ? -1 : undefined}>
+      {children}
+    </H>
+  );
 }
 
 /** Change who covers a period of time away (`availability.outOfOffice.update`). */

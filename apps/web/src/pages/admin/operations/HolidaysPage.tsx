@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { HoursInterval } from '@haven/api';
 import { useEvents } from '../../../hooks/useEvents.js';
 import { api } from '../../../lib/api.js';
-import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatDate, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave } from './common.js';
+import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatDate, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave, focusById } from './common.js';
 import { DayIntervals, isHoursPath } from './HoursEditor.js';
 
 /** Holidays and special hours: the list (the practice's, or a department's), add, remove (asked first). */
@@ -21,7 +21,7 @@ export default function HolidaysPage() {
   return (
     <OpsFrame who="admin" title={t('operations.holidays.title')} intro={t('operations.holidays.intro')}>
       <section className="ops__section" aria-labelledby="holiday-list-title">
-        <h2 id="holiday-list-title">{t('operations.holidays.listTitle')}</h2>
+        <h2 id="holiday-list-title" tabIndex={-1}>{t('operations.holidays.listTitle')}</h2>
         {departments.data && departments.data.length > 0 && (
           <DepartmentSelect id="holiday-filter" label={t('operations.holidays.show')} value={filter} onChange={setFilter} departments={departments.data} allLabel={t('operations.holidays.wholePractice')} />
         )}
@@ -53,6 +53,7 @@ export default function HolidaysPage() {
                     try {
                       await api.call('availability.holidays.delete', { params: { holidayId: h.id } });
                       holidays.reload();
+                      focusById('holiday-list-title');
                     } catch {
                       setRemoveProblem(t('operations.holidays.removeFailed'));
                     }

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Department, StaffStatus } from '@haven/api';
 import { useEvents } from '../../../hooks/useEvents.js';
 import { api } from '../../../lib/api.js';
-import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatRange, fromLocalInput, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave, useStaff } from './common.js';
+import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatRange, fromLocalInput, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave, useStaff, focusById } from './common.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_DAYS = 28;
@@ -62,7 +62,7 @@ export default function OnCallPage() {
         )}
       </section>
       <section className="ops__section" aria-labelledby="oncall-list-title">
-        <h2 id="oncall-list-title">{t('operations.onCall.listTitle', { days: LIST_DAYS })}</h2>
+        <h2 id="oncall-list-title" tabIndex={-1}>{t('operations.onCall.listTitle', { days: LIST_DAYS })}</h2>
         <LoadState loaded={shifts} />
         {shifts.data && shifts.data.length === 0 && <p>{t('operations.onCall.empty')}</p>}
         {removeProblem && (
@@ -89,6 +89,7 @@ export default function OnCallPage() {
                     try {
                       await api.call('onCall.shifts.delete', { params: { shiftId: s.id } });
                       reload();
+                      focusById('oncall-list-title');
                     } catch {
                       setRemoveProblem(t('operations.onCall.removeFailed'));
                     }

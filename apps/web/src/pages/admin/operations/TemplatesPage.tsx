@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Template, TemplateKind } from '@haven/api';
 import { api } from '../../../lib/api.js';
 import { topicLabel } from '../../../lib/format.js';
-import { ConfirmAction, errorAt, FieldError, invalidProps, LoadState, OpsFrame, SaveOutcome, useLoad, useSave, useTopics, type Audience } from './common.js';
+import { ConfirmAction, errorAt, FieldError, invalidProps, LoadState, OpsFrame, SaveOutcome, useLoad, useSave, useTopics, type Audience, focusById } from './common.js';
 
 interface Draft {
   id: string | null;
@@ -41,6 +41,7 @@ export default function TemplatesPage({ who }: { who: Audience }) {
     try {
       await api.call('templates.update', { params: { templateId: x.id }, body: { archived: value } });
       list.reload();
+      focusById('template-list-title');
     } catch {
       setActionProblem(t('operations.templates.archiveFailed'));
     }
@@ -53,7 +54,7 @@ export default function TemplatesPage({ who }: { who: Audience }) {
       intro={who === 'admin' ? t('operations.templates.intro') : t('operations.templates.myIntro')}
     >
       <section className="ops__section" aria-labelledby="template-list-title">
-        <h2 id="template-list-title">{archived ? t('operations.templates.archivedTitle') : t('operations.templates.inUseTitle')}</h2>
+        <h2 id="template-list-title" tabIndex={-1}>{archived ? t('operations.templates.archivedTitle') : t('operations.templates.inUseTitle')}</h2>
         <div className="ops__check">
           <input id="show-archived" type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} />
           <label htmlFor="show-archived">{t('operations.templates.showArchived')}</label>

@@ -356,3 +356,8 @@ export function TimeZoneField({ id, label, value, onChange, error, disabled, hin
     </div>
   );
 }
+
+/** After something is removed from a list, focus goes to the list's heading (not lost on the page's body). */
+export function focusById(id: string): void {
+  setTimeout(() => document.getElementById(id)?.focus(), 0);
+}
