@@ -133,6 +133,7 @@ export const operationsEn = {
     until: 'Until',
     whoCovers: 'Who covers',
     whoCoversHint: 'Messages for this person go to them while they are away.',
+    whoCoversHintMine: 'Messages for you go to them while you are away.',
     saveAway: 'Save time away',
     hoursTitle: 'Working hours',
     ownTimeZone: 'Use my own time zone',

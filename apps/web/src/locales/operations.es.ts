@@ -132,6 +132,7 @@ export const operationsEs: Messages['operations'] = {
     until: 'Hasta',
     whoCovers: 'Quién le sustituye',
     whoCoversHint: 'Los mensajes para esta persona van a quien le sustituye mientras está ausente.',
+    whoCoversHintMine: 'Los mensajes para usted van a esa persona mientras está ausente.',
     saveAway: 'Guardar la ausencia',
     hoursTitle: 'Horario de trabajo',
     ownTimeZone: 'Usar mi propia zona horaria',

@@ -157,7 +157,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
                 </li>
               ))}
             </ul>
-            <AddAway level={mine ? 3 : 4} userId={userId} staff={staff} onAdded={reload} />
+            <AddAway mine={mine} level={mine ? 3 : 4} userId={userId} staff={staff} onAdded={reload} />
           </div>
           <WorkingHours mine={mine} level={mine ? 2 : 3} userId={userId} timeZone={loaded.data.timeZone} weeklyHours={loaded.data.weeklyHours} effective={loaded.data.effective} onSaved={reload} />
         </>
@@ -166,7 +166,7 @@ function PersonAvailability({ userId, staff, onChanged, mine }: { userId: string
   );
 }
 
-function AddAway({ level, userId, staff, onAdded }: { level: 3 | 4; userId: string; staff: StaffStatus[]; onAdded(): void }) {
+function AddAway({ mine, level, userId, staff, onAdded }: { mine: boolean; level: 3 | 4; userId: string; staff: StaffStatus[]; onAdded(): void }) {
   const { t } = useTranslation();
   const [from, setFrom] = useState('');
   const [until, setUntil] = useState('');
@@ -210,7 +210,7 @@ function AddAway({ level, userId, staff, onAdded }: { level: 3 | 4; userId: stri
       <div className="field">
         <label htmlFor="away-cover">{t('operations.availability.whoCovers')}</label>
         <p className="hint" id="away-cover-hint">
-          {t('operations.availability.whoCoversHint')}
+          {mine ? t('operations.availability.whoCoversHintMine') : t('operations.availability.whoCoversHint')}
         </p>
         <select id="away-cover" className="ops__select" value={cover} onChange={(e) => setCover(e.target.value)} {...invalidProps(coverError, 'away-cover-error', 'away-cover-hint')}>
           <option value="">{t('operations.availability.nobody')}</option>

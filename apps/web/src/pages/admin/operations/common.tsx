@@ -73,7 +73,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new function each render: the caller names what it depends on in `deps`.
   }, [...deps, round]);
   const reload = useCallback(() => setRound((r) => r + 1), []);
   return { data, failed, reload, set: setData };
