@@ -358,6 +358,12 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       await page.getByTestId('away').getByText(`Covered by: Dr A ${practice.slug}`).waitFor({ timeout: WAIT });
       const mineAway = await practice.otherProvider.client.call('availability.staff.get', { params: { userId: practice.otherProvider.id } });
       assert.equal(mineAway.outOfOffice[0]?.coverUserId, practice.provider.id);
+      // Providers choose whether patients may write to them directly.
+      assert.equal(await page.getByLabel('Patients may write to me directly').isChecked(), false);
+      await page.getByLabel('Patients may write to me directly').check();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await saved(page.getByRole('region', { name: 'Messages addressed to you' }));
+      assert.deepEqual(await practice.otherProvider.client.call('workflow.directMessages.get'), { acceptsDirectMessages: true });
       await axe(page, 'my availability');
       await shot(page, 'my-availability');
       // Someone else's is refused by the API.

@@ -39,6 +39,7 @@ export default function AvailabilityPage({ who }: { who: Audience }) {
   if (who === 'clinician') {
     return (
       <OpsFrame who="clinician" title={t('operations.availability.myTitle')} intro={t('operations.availability.myIntro')}>
+        {session?.user.role === 'provider' && <DirectMessages />}
         <PersonAvailability userId={me} staff={staff.data ?? []} onChanged={staff.reload} mine />
       </OpsFrame>
     );
@@ -325,5 +326,46 @@ function ChangeCover({ userId, outOfOfficeId, current, staff, onSaved }: { userI
       <FieldError id={`${id}-error`} message={error} />
       <SaveOutcome problem={save.problem} saved={save.saved} shown={(p) => p === '/coverUserId'} />
     </form>
+  );
+}
+
+/** Providers: whether patients may address messages to them directly, or through staff first (`workflow.directMessages`). */
+function DirectMessages() {
+  const { t } = useTranslation();
+  const loaded = useLoad(() => api.call('workflow.directMessages.get'), []);
+  const [accepts, setAccepts] = useState<boolean | null>(null);
+  const save = useSave();
+  useEffect(() => {
+    if (loaded.data) setAccepts(loaded.data.acceptsDirectMessages);
+  }, [loaded.data]);
+  return (
+    <section className="ops__subsection" aria-labelledby="direct-title">
+      <h2 id="direct-title">{t('operations.availability.directTitle')}</h2>
+      <LoadState loaded={loaded} />
+      {accepts !== null && (
+        <form
+          className="form"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save.run(async () => loaded.set(await api.call('workflow.directMessages', { body: { acceptsDirectMessages: accepts } })));
+          }}
+        >
+          <div className="ops__check">
+            <input id="direct-accepts" type="checkbox" checked={accepts} onChange={(e) => setAccepts(e.target.checked)} aria-describedby="direct-hint" />
+            <label htmlFor="direct-accepts">{t('operations.availability.directAccepts')}</label>
+          </div>
+          <p className="hint" id="direct-hint">
+            {t('operations.availability.directHint')}
+          </p>
+          <div className="ops__actions">
+            <button type="submit" className="button" disabled={save.busy}>
+              {save.busy ? t('operations.saving') : t('operations.availability.directSave')}
+            </button>
+            <SaveOutcome problem={save.problem} saved={save.saved} />
+          </div>
+        </form>
+      )}
+    </section>
   );
 }
