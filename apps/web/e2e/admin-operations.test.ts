@@ -160,6 +160,14 @@ describe('operations settings in Chromium', { timeout: 400_000 }, () => {
       // ---- templates: an unknown variable is refused at the text; created; edited; the nurse's picker offers it.
       await open(page, '/staff/admin/templates', 'Templates');
       await page.getByRole('heading', { level: 2, name: 'New template' }).waitFor({ timeout: WAIT });
+      // The practice's phone number for {practice.phone}: a wrong one is refused at its field.
+      await page.getByLabel('Phone number', { exact: true }).fill('call us!');
+      await page.getByRole('button', { name: 'Save phone number' }).click();
+      await page.locator('#practice-phone-error').waitFor({ timeout: WAIT });
+      await page.getByLabel('Phone number', { exact: true }).fill('+1 (555) 010-0100');
+      await page.getByRole('button', { name: 'Save phone number' }).click();
+      await saved(page.getByRole('region', { name: 'Practice phone number' }));
+      assert.equal((await practice.admin.client.call('organization.get')).practicePhone, '+1 (555) 010-0100');
       await page.getByLabel('Name', { exact: true }).fill('Results are in');
       await page.getByLabel('Text', { exact: true }).fill('Hi {patient.firstName}, your results are in. {patient.favouriteColour}');
       await page.getByRole('button', { name: 'Create template' }).click();

@@ -230,6 +230,10 @@ export const operationsEn = {
     create: 'Create template',
     saveChanges: 'Save changes',
     cancelEdit: 'Cancel editing',
+    phoneTitle: 'Practice phone number',
+    phone: 'Phone number',
+    phoneHint: 'Templates with {practice.phone} show this number, for example +1 (555) 010-0100. Leave it empty to show none.',
+    phoneSave: 'Save phone number',
     savedNotice: '“{{name}}” is saved.',
   },
   sla: {

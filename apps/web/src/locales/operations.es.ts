@@ -229,6 +229,10 @@ export const operationsEs: Messages['operations'] = {
     create: 'Crear plantilla',
     saveChanges: 'Guardar los cambios',
     cancelEdit: 'Cancelar la edición',
+    phoneTitle: 'Teléfono de la consulta',
+    phone: 'Número de teléfono',
+    phoneHint: 'Las plantillas con {practice.phone} muestran este número, por ejemplo +34 910 000 000. Déjelo vacío para no mostrar ninguno.',
+    phoneSave: 'Guardar el teléfono',
     savedNotice: '«{{name}}» está guardada.',
   },
   sla: {

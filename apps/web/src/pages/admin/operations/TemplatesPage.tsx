@@ -1,4 +1,4 @@
-import { useRef, useState, type RefObject } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Template, TemplateKind } from '@haven/api';
 import { api } from '../../../lib/api.js';
@@ -102,6 +102,7 @@ export default function TemplatesPage({ who }: { who: Audience }) {
           </ul>
         )}
       </section>
+      {who === 'admin' && <PracticePhone />}
       <p role="status" className="ops__saved" data-testid="template-notice">
         {notice}
       </p>
@@ -239,6 +240,49 @@ function TemplateForm(props: {
           <SaveOutcome problem={save.problem} saved={save.saved} shown={(p) => ['/name', '/body', '/topic'].includes(p)} />
         </div>
       </form>
+    </section>
+  );
+}
+
+/** The practice's phone number, which templates bring in as {practice.phone} (`organization.update`). */
+function PracticePhone() {
+  const { t } = useTranslation();
+  const org = useLoad(() => api.call('organization.get'), []);
+  const [phone, setPhone] = useState('');
+  const save = useSave();
+  useEffect(() => {
+    if (org.data) setPhone(org.data.practicePhone ?? '');
+  }, [org.data]);
+  const error = errorAt(save.problem, '/practicePhone');
+  return (
+    <section className="ops__section" aria-labelledby="practice-phone-title">
+      <h2 id="practice-phone-title">{t('operations.templates.phoneTitle')}</h2>
+      <LoadState loaded={org} />
+      {org.data && (
+        <form
+          className="form"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save.run(async () => org.set(await api.call('organization.update', { body: { practicePhone: phone.trim() === '' ? null : phone.trim() } })));
+          }}
+        >
+          <div className="field">
+            <label htmlFor="practice-phone">{t('operations.templates.phone')}</label>
+            <p className="hint" id="practice-phone-hint">
+              {t('operations.templates.phoneHint')}
+            </p>
+            <input id="practice-phone" className="ops__short" type="tel" autoComplete="off" value={phone} maxLength={40} onChange={(e) => setPhone(e.target.value)} {...invalidProps(error, 'practice-phone-error', 'practice-phone-hint')} />
+            <FieldError id="practice-phone-error" message={error} />
+          </div>
+          <div className="ops__actions">
+            <button type="submit" className="button button--secondary" disabled={save.busy}>
+              {save.busy ? t('operations.saving') : t('operations.templates.phoneSave')}
+            </button>
+            <SaveOutcome problem={save.problem} saved={save.saved} shown={(p) => p === '/practicePhone'} />
+          </div>
+        </form>
+      )}
     </section>
   );
 }
