@@ -102,7 +102,6 @@ export default function TemplatesPage({ who }: { who: Audience }) {
           </ul>
         )}
       </section>
-      {who === 'admin' && <PracticePhone />}
       <p role="status" className="ops__saved" data-testid="template-notice">
         {notice}
       </p>
@@ -121,6 +120,7 @@ export default function TemplatesPage({ who }: { who: Audience }) {
         }}
         onCancel={() => setDraft(EMPTY)}
       />
+      {who === 'admin' && <PracticePhone />}
     </OpsFrame>
   );
 }
