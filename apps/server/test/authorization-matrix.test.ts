@@ -224,6 +224,7 @@ sla.targets.get                  401   403   403   ok    ok    ok    ok    ok   
 sla.targets.replace              401   403   403   403   403   403   ok    403   401   ok    403   403
 workflow.settings.get            401   403   403   ok    ok    ok    ok    ok    401   ok    ok    403
 workflow.settings.update         401   403   403   403   403   403   ok    403   401   ok    403   403
+workflow.directMessages.get      401   403   403   403   ok    ok    403   403   401   403   ok    403
 workflow.directMessages          401   403   403   403   ok    ok    403   403   401   403   ok    403
 messaging.expectations           401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
 analytics.report                 401   403   403   403   403   403   ok    403   401   ok    403   403
@@ -958,6 +959,7 @@ const REQUESTS: Record<string, Request> = {
   'sla.targets.replace': (a) => attempt(client(a).call('sla.targets.replace', { body: { targets: [] } })),
   'workflow.settings.get': (a) => attempt(client(a).call('workflow.settings.get')),
   'workflow.settings.update': (a) => attempt(client(a).call('workflow.settings.update', { body: { emergencyNumber: '911' } })),
+  'workflow.directMessages.get': (a) => attempt(client(a).call('workflow.directMessages.get')),
   'workflow.directMessages': (a) => attempt(client(a).call('workflow.directMessages', { body: { acceptsDirectMessages: false } })),
   'analytics.report': (a) => attempt(client(a).call('analytics.report', { query: { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', groupBy: 'topic' } })),
   'analytics.export': (a) => attempt(client(a).downloadAnalyticsCsv({ from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' })),

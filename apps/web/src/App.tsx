@@ -10,6 +10,9 @@ import { NewThreadPage } from './pages/NewThreadPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
+import { operationsRoutes } from './pages/admin/operations/sections.js';
+
+const OperationsPage = lazy(() => import('./pages/admin/operations/OperationsPage.js'));
 
 // Staff dashboard pages (staffThread helper): loaded on first visit, outside the patient app's initial JS.
 const MentionsPage = lazy(() => import('./pages/MentionsPage.js').then((m) => ({ default: m.MentionsPage })));
@@ -26,6 +29,7 @@ const CompliancePage = lazy(() => import('./insights/CompliancePage.js'));
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
  *   /staff/mentions, /staff/internal, /staff/broadcasts   (lazily loaded)
  *   /staff/analytics (admins), /staff/compliance (compliance officers: their start page)
+ *   /staff/admin/…, /staff/my/…     operations settings (pages/admin/operations/sections.ts), lazily loaded
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -47,6 +51,7 @@ export function App() {
         <Route path="/staff/broadcasts" element={<Suspense fallback={<Loading />}><BroadcastsPage /></Suspense>} />
         <Route path="/staff/analytics" element={<Suspense fallback={<Loading />}><AnalyticsPage /></Suspense>} />
         <Route path="/staff/compliance" element={<Suspense fallback={<Loading />}><CompliancePage /></Suspense>} />
+        {operationsRoutes.map((r) => <Route key={r.path} path={r.path} element={<Suspense fallback={<Loading />}><OperationsPage page={r.page} /></Suspense>} />)}
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -94,6 +94,7 @@ export const routes: { readonly [K in OperationId]: { readonly method: HttpMetho
   'sla.targets.replace': { method: 'PUT', path: '/sla/targets', body: true },
   'workflow.settings.get': { method: 'GET', path: '/workflow/settings' },
   'workflow.settings.update': { method: 'PATCH', path: '/workflow/settings', body: true },
+  'workflow.directMessages.get': { method: 'GET', path: '/workflow/direct-messages' },
   'workflow.directMessages': { method: 'PUT', path: '/workflow/direct-messages', body: true },
   'safety.lexicon.get': { method: 'GET', path: '/safety/lexicon' },
   'safety.lexicon.update': { method: 'PUT', path: '/safety/lexicon', body: true },

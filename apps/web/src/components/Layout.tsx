@@ -8,6 +8,7 @@ import { StaffNav } from './staff/StaffNav.js';
 import { isStaff, startPage, useSession } from '../hooks/useSession.js';
 import { InsightsNav } from '../insights/InsightsNav.js';
 import { useEvents } from '../hooks/useEvents.js';
+import { OperationsHeaderLinks } from '../pages/admin/operations/HeaderLinks.js';
 
 /** A page of the signed-in app: header (home, language, sign-out), connection status, and the page's main content. */
 export function Layout({ title, children }: { title: string; children: ReactNode }) {
@@ -24,6 +25,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         </Link>
         <InsightsNav session={session} />
         <div className="app-header__tools">
+          <OperationsHeaderLinks />
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>
             {t('app.signOut')}

@@ -4,6 +4,7 @@ import { broadcastsEn } from './broadcasts.en.js';
 import { analyticsEn } from './analytics.en.js';
 import { complianceEn } from './compliance.en.js';
 
+import { operationsEn } from './operations.en.js';
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -208,6 +209,7 @@ export const en = {
   broadcasts: broadcastsEn,
   analytics: analyticsEn,
   compliance: complianceEn,
+  operations: operationsEn,
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

@@ -4,6 +4,7 @@ import { internalEs } from './internal.es.js';
 import { broadcastsEs } from './broadcasts.es.js';
 import { analyticsEs } from './analytics.es.js';
 import { complianceEs } from './compliance.es.js';
+import { operationsEs } from './operations.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
@@ -205,4 +206,5 @@ export const es: Messages = {
   broadcasts: broadcastsEs,
   analytics: analyticsEs,
   compliance: complianceEs,
+  operations: operationsEs,
 };

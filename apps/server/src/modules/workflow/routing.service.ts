@@ -247,6 +247,12 @@ export class RoutingService {
     return this.slaTargets(ctx);
   }
 
+  /** A provider's current choice (read by the web app's "My availability"). */
+  async directMessages(ctx: RequestContext) {
+    if (ctx.actor.role !== 'provider') throw new AppError('forbidden', 'Only providers receive direct messages');
+    return { acceptsDirectMessages: await this.store.acceptsDirect(ctx.actor.orgId, ctx.actor.userId) };
+  }
+
   /** A provider's choice: may patients message them directly, or do their messages go through staff first. */
   async setDirectMessages(ctx: RequestContext, accepts: boolean) {
     if (ctx.actor.role !== 'provider') throw new AppError('forbidden', 'Only providers receive direct messages');

@@ -95,6 +95,11 @@ export class RoutingStore {
     return row.rows[0];
   }
 
+  async acceptsDirect(orgId: string, userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('users').select('accepts_direct_messages').where('org_id', '=', orgId).where('id', '=', userId).executeTakeFirst();
+    return row?.accepts_direct_messages ?? false;
+  }
+
   async setAcceptsDirect(tx: Queryable, orgId: string, userId: string, accepts: boolean): Promise<void> {
     await tx.updateTable('users').set({ accepts_direct_messages: accepts }).where('org_id', '=', orgId).where('id', '=', userId).execute();
   }

@@ -8,7 +8,7 @@ import type { WorkflowService } from './workflow.service.js';
 type WorkflowOps =
   | 'inbox.list' | 'inbox.counts' | 'threads.assign' | 'threads.claim' | 'threads.close' | 'threads.reopen' | 'threads.priority' | 'threads.escalate'
   | 'queues.create' | 'queues.list' | 'queues.update' | 'routing.rules.get' | 'routing.rules.replace' | 'sla.targets.get' | 'sla.targets.replace'
-  | 'workflow.settings.get' | 'workflow.settings.update' | 'workflow.directMessages' | 'messaging.expectations' | 'analytics.report' | 'analytics.export';
+  | 'workflow.settings.get' | 'workflow.settings.update' | 'workflow.directMessages.get' | 'workflow.directMessages' | 'messaging.expectations' | 'analytics.report' | 'analytics.export';
 
 export function workflowHandlers(s: { workflow: WorkflowService; inbox: InboxService; routing: RoutingService; safety: SafetyService; analytics: AnalyticsService }): Pick<HandlerMap, WorkflowOps> {
   return {
@@ -29,6 +29,7 @@ export function workflowHandlers(s: { workflow: WorkflowService; inbox: InboxSer
     'sla.targets.replace': async ({ body }, ctx) => s.routing.replaceSlaTargets(ctx, body),
     'workflow.settings.get': async (_req, ctx) => s.safety.getSettings(ctx),
     'workflow.settings.update': async ({ body }, ctx) => s.safety.updateSettings(ctx, body),
+    'workflow.directMessages.get': async (_req, ctx) => s.routing.directMessages(ctx),
     'workflow.directMessages': async ({ body }, ctx) => s.routing.setDirectMessages(ctx, body.acceptsDirectMessages),
     'messaging.expectations': async ({ query }, ctx) => s.safety.expectations(ctx, query ?? {}),
     'analytics.report': async ({ query }, ctx) => s.analytics.report(ctx, query),

@@ -250,12 +250,17 @@ describe('routing and automatic assignment', () => {
     const q = await createPractice(server, 'direct', { hours: 'default' });
     const t1 = await ask(q.patientA, 'For Dr A only', 'clinical_question', { providerId: q.provider.id });
     assert.equal((await get(q.nurse.client, t1.id)).workflow?.assigneeId, null, 'Dr A does not take direct messages yet');
+    assert.deepEqual(await q.provider.client.call('workflow.directMessages.get'), { acceptsDirectMessages: false });
     await q.provider.client.call('workflow.directMessages', { body: { acceptsDirectMessages: true } });
+    // The choice reads back as set, for this provider only.
+    assert.deepEqual(await q.provider.client.call('workflow.directMessages.get'), { acceptsDirectMessages: true });
+    assert.deepEqual(await q.otherProvider.client.call('workflow.directMessages.get'), { acceptsDirectMessages: false });
     const t2 = await ask(q.patientA, 'For Dr A again', 'clinical_question', { providerId: q.provider.id });
     assert.equal((await get(q.nurse.client, t2.id)).workflow?.assigneeId, q.provider.id);
     // A provider who is not on the patient's care team cannot be addressed.
     await rejects(q.patientA.client.call('threads.create', { body: { subject: 'x', providerId: q.otherProvider.id } }), 404);
     await rejects(q.nurse.client.call('workflow.directMessages', { body: { acceptsDirectMessages: true } }), 403);
+    for (const who of [q.nurse, q.admin, q.patientA]) await rejects(who.client.call('workflow.directMessages.get'), 403);
   });
 });
 
