@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
@@ -9,10 +10,12 @@ import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
 
+const NotificationSettingsPage = lazy(() => import('./pages/NotificationSettingsPage.js'));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
- *   /messages, /messages/new, /messages/:threadId        the patient app
+ *   /messages, /messages/new, /messages/:threadId        the patient app (/messages/settings, /staff/settings: notifications)
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
@@ -25,11 +28,13 @@ export function App() {
       <Route element={<Protected role="patient" />}>
         <Route path="/messages" element={<ThreadListPage />} />
         <Route path="/messages/new" element={<NewThreadPage />} />
+        <Route path="/messages/settings" element={<Suspense fallback={<Loading />}><NotificationSettingsPage /></Suspense>} />
         <Route path="/messages/:threadId" element={<ThreadPage />} />
       </Route>
       <Route element={<Protected role="staff" />}>
         <Route path="/staff/inbox" element={<InboxPage />} />
         <Route path="/staff/threads/:threadId" element={<ThreadPage />} />
+        <Route path="/staff/settings" element={<Suspense fallback={<Loading />}><NotificationSettingsPage /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

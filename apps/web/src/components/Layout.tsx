@@ -18,6 +18,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           <span className="visually-hidden"> – {isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
         </Link>
         <div className="app-header__tools">
+          <Link className="app-header__link" to={isStaff(session) ? '/staff/settings' : '/messages/settings'}>{t('patientSettings.nav')}</Link>
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>
             {t('app.signOut')}

@@ -1,7 +1,11 @@
 import type { Messages } from './en.js';
+import { consentEs } from './consent.es.js';
+import { patientSettingsEs } from './patientSettings.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
+  consent: consentEs,
+  patientSettings: patientSettingsEs,
   app: {
     name: 'Haven',
     skipToContent: 'Ir al contenido principal',

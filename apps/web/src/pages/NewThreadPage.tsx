@@ -3,6 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
+import { MessagingPolicyGate } from '../components/MessagingPolicyGate.js';
 import { api, isApiError, newId } from '../lib/api.js';
 import { topicLabel } from '../lib/format.js';
 
@@ -78,6 +79,7 @@ export function NewThreadPage() {
           {problem}
         </p>
       )}
+      <MessagingPolicyGate>
       <form className="form" onSubmit={(e) => void submit(e)} aria-busy={busy}>
         <fieldset className="topics">
           <legend>{t('newThread.topicLegend')}</legend>
@@ -105,6 +107,7 @@ export function NewThreadPage() {
           {busy ? t('newThread.sending') : t('newThread.send')}
         </button>
       </form>
+      </MessagingPolicyGate>
     </Layout>
   );
 }

@@ -3,9 +3,11 @@ import { Link, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { OperationOutput } from '@haven/api';
 import { Composer } from '../components/Composer.js';
+import { CoverageNotice } from '../components/CoverageNotice.js';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
 import { MessageList } from '../components/MessageList.js';
+import { MessagingPolicyGate } from '../components/MessagingPolicyGate.js';
 import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
@@ -69,6 +71,7 @@ export function ThreadPage() {
           <h1 tabIndex={-1}>{title}</h1>
           {th.thread && <p className="thread-topic">{t('threads.topic', { topic: topicLabel(t, th.thread.topic) })}</p>}
           {!staff && th.thread?.careContact?.assignee && <p>{t('thread.answeredBy', { name: th.thread.careContact.assignee.name })}</p>}
+          <CoverageNotice contact={th.thread?.careContact} />
           {th.hasOlder ? (
             <button type="button" className="button button--secondary" onClick={() => void th.loadOlder()} disabled={th.loadingOlder}>
               {th.loadingOlder ? t('thread.loadingOlder') : t('thread.loadOlder')}
@@ -78,11 +81,13 @@ export function ThreadPage() {
           )}
           <MessageList messages={th.messages} pending={th.pending} me={me} staffView={staff} onRetry={(id) => void th.retry(id)} onEdit={th.edit} onRetract={th.retract} />
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
-          <Composer
-            onSend={(body, opts) => th.send(body, opts)}
-            allowInternal={staff}
-            tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
-          />
+          <MessagingPolicyGate skip={staff}>
+            <Composer
+              onSend={(body, opts) => th.send(body, opts)}
+              allowInternal={staff}
+              tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
+            />
+          </MessagingPolicyGate>
         </div>
         {staff && th.thread && (
           <aside className="thread-side" aria-label={t('staffThread.details')}>
