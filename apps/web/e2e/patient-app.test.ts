@@ -214,7 +214,6 @@ describe('patient app: first use, the installable app and notification settings'
 
   test('who covers while the provider is away is shown on the thread; the composer stays usable on a phone and at 200 % zoom', async () => {
     const problems: string[] = [];
-    await e2e.acceptMessagingPolicy(practice.patientB);
     // Dr A (provider of care team A) takes direct messages and is away this week; the nurse covers.
     await practice.provider.client.call('workflow.directMessages', { body: { acceptsDirectMessages: true } });
     const now = Date.now();
