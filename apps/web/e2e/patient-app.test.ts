@@ -187,6 +187,13 @@ describe('patient app: first use, the installable app and notification settings'
       await again.page.getByTestId('message').filter({ hasText: first }).waitFor();
       await axe(again.page, 'messaging policy changed');
       await shot(again.page, 'patient-messaging-policy-changed');
+      // In Spanish: the same version, the server's Spanish text (the picker also saves the language to the account).
+      await again.page.getByLabel('Language').selectOption('es');
+      await changed.getByRole('heading', { level: 2, name: 'Nuestras normas de mensajería cambiaron' }).waitFor({ timeout: WAIT });
+      await changed.getByText(/En una emergencia, llame al 112/).waitFor({ timeout: WAIT });
+      await axe(again.page, 'messaging policy in Spanish');
+      await again.page.getByLabel('Idioma').selectOption('en');
+      await changed.getByText(/In an emergency, call 112/).waitFor({ timeout: WAIT });
 
       // It changes again while the patient reads: agreeing to the old text is refused, the new text is shown.
       const middle = await practice.patientA.client.call('me.messagingPolicy.get');

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { OperationOutput } from '@haven/api';
+import { LANGUAGES, type OperationOutput } from '@haven/api';
 import { api, isApiError } from '../lib/api.js';
 import { formatWhen } from '../lib/format.js';
 import '../styles/consent.css';
@@ -26,10 +26,15 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
   const [justAccepted, setJustAccepted] = useState(false);
   const after = useRef<HTMLDivElement>(null);
 
-  const load = useCallback(async () => {
+  const load = useCallback(async (want?: string) => {
     setLoadFailed(false);
     try {
-      const p = await api.call('me.messagingPolicy.get');
+      let p = await api.call('me.messagingPolicy.get');
+      // The language picker saves the choice to the account while this reads: ask again until the text follows.
+      for (let tries = 0; want && p.language !== want && (LANGUAGES as readonly string[]).includes(want) && tries < 5; tries++) {
+        await new Promise((r) => setTimeout(r, 300));
+        p = await api.call('me.messagingPolicy.get');
+      }
       known = p;
       setPolicy(p);
     } catch {
@@ -37,7 +42,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     }
   }, []);
   useEffect(() => {
-    if (!skip) void load();
+    if (!skip) void load(lng);
   }, [load, skip, lng]);
   useEffect(() => {
     if (justAccepted) after.current?.querySelector<HTMLElement>('textarea, input, select')?.focus();
@@ -57,7 +62,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     } catch (err) {
       if (isApiError(err, 409)) {
         setProblem('changed');
-        await load();
+        await load(lng);
       } else setProblem('failed');
     } finally {
       setBusy(false);
@@ -68,7 +73,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     return loadFailed ? (
       <div className="policy policy--problem" role="alert">
         <p>{t('consent.loadFailed')}</p>
-        <button type="button" className="button button--secondary" onClick={() => void load()}>
+        <button type="button" className="button button--secondary" onClick={() => void load(lng)}>
           {t('consent.retry')}
         </button>
       </div>
