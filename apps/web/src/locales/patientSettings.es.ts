@@ -76,5 +76,5 @@ export const patientSettingsEs: Messages['patientSettings'] = {
     batch: 'Elija la frecuencia de la lista.',
     field: 'Revise este campo.',
   },
-  covering: '{{other}} no está. {{name}} lo reemplaza y le responderá.',
+  covering: '{{other}} está ausente. {{name}} atiende sus mensajes mientras tanto y le responderá.',
 };

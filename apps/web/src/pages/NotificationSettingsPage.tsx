@@ -423,7 +423,8 @@ function DevicePush({ prefs, onPrefs }: { prefs: Prefs; onPrefs(p: Prefs): void 
     }
   };
 
-  const on = subscribed === true && prefs.channels.push;
+  // This browser has a subscription, the server has at least one (a removed one cannot be told apart), push is on.
+  const on = subscribed === true && (devices?.length ?? 0) > 0 && prefs.channels.push;
   return (
     <section className="settings__device" aria-labelledby="device-title" data-testid="device-push">
       <h2 id="device-title">{t('patientSettings.device.title')}</h2>

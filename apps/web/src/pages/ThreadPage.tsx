@@ -71,7 +71,7 @@ export function ThreadPage() {
           <h1 tabIndex={-1}>{title}</h1>
           {th.thread && <p className="thread-topic">{t('threads.topic', { topic: topicLabel(t, th.thread.topic) })}</p>}
           {!staff && th.thread?.careContact?.assignee && <p>{t('thread.answeredBy', { name: th.thread.careContact.assignee.name })}</p>}
-          <CoverageNotice contact={th.thread?.careContact} />
+          {!staff && <CoverageNotice contact={th.thread?.careContact} />}
           {th.hasOlder ? (
             <button type="button" className="button button--secondary" onClick={() => void th.loadOlder()} disabled={th.loadingOlder}>
               {th.loadingOlder ? t('thread.loadingOlder') : t('thread.loadOlder')}
