@@ -114,6 +114,9 @@ import { RolloutStore } from './modules/rollout/rollout.store.js';
 import { RolloutService } from './modules/rollout/rollout.service.js';
 import { MessagingAccess } from './modules/rollout/messaging-access.js';
 import { rolloutHandlers } from './modules/rollout/rollout.routes.js';
+import { MessagingPolicyStore } from './modules/messaging-policy/messaging-policy.store.js';
+import { MessagingPolicyService } from './modules/messaging-policy/messaging-policy.service.js';
+import { messagingPolicyHandlers } from './modules/messaging-policy/messaging-policy.routes.js';
 import { PatientArchiveStore } from './modules/patients/patient-archive.store.js';
 import { PatientArchiveService } from './modules/patients/patient-archive.service.js';
 import { patientArchiveHandlers } from './modules/patients/patient-archive.routes.js';
@@ -171,6 +174,7 @@ export interface Services {
   tags: TagService;
   rollout: RolloutService;
   messagingAccess: MessagingAccess;
+  messagingPolicy: MessagingPolicyService;
   patientArchive: PatientArchiveService;
   broadcasts: BroadcastService;
   broadcastSender: BroadcastSender;
@@ -333,7 +337,9 @@ export function buildServices(db: Db, keyProvider: KeyProvider, config: Config, 
   const broadcastStore = new BroadcastStore(db);
   const broadcastSender = new BroadcastSender(db, broadcastStore, users, orgs, threads, messages, messagingAccess, keyring, jobs, { ratePerSecond: config.broadcastRatePerSecond });
   const broadcasts = new BroadcastService(db, broadcastStore, users, orgs, messagingAccess, broadcastSender, keyring, audit);
+  const messagingPolicy = new MessagingPolicyService(db, new MessagingPolicyStore(db), safety, users, orgs, audit, clock);
   return {
+    messagingPolicy,
     keyring, audit, auth, orgs, users, patients, threads, messages, search, attachments, resources, observations, outbox, events, eventStore, jobs, notifications, channels,
     availability: availabilityService, workflow, inbox, routing, safety, lexicon, clock, analytics,
     scheduledMessages, followUps, chartNotes,
@@ -450,6 +456,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...chartNoteHandlers(services.chartNotes),
     ...cohortHandlers(services.tags),
     ...rolloutHandlers(services.rollout, services.messagingAccess),
+    ...messagingPolicyHandlers(services.messagingPolicy),
     ...patientArchiveHandlers(services.patientArchive),
     ...broadcastHandlers(services.broadcasts),
     ...templateHandlers(services.templates),

@@ -255,6 +255,8 @@ messagingRollout.get             401   403   403   403   403   403   ok    403  
 messagingRollout.update          401   403   403   403   403   403   ok    403   401   ok    403   403
 me.messaging                     401   ok    ok    403   403   403   403   403   401   403   403   ok
 me.language.update               401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+me.messagingPolicy.get           401   ok    ok    ok    ok    ok    ok    ok    401   ok    ok    ok
+me.messagingPolicy.accept        401   ok    ok    403   403   403   403   403   401   403   403   ok
 broadcasts.preview               401   403   403   ok    ok    ok    403   403   401   403   404   403
 broadcasts.create                401   403   403   ok    ok    ok    403   403   401   403   404   403
 broadcasts.list                  401   403   403   ok    ok    ok    403   403   401   403   ok    403
@@ -1013,6 +1015,15 @@ const REQUESTS: Record<string, Request> = {
   'messagingRollout.update': (a) => attempt(client(a).call('messagingRollout.update', { body: { alternativeContact: 'Call the front desk at 555-0100' } })),
   'me.messaging': (a) => attempt(client(a).call('me.messaging')),
   'me.language.update': (a) => attempt(client(a).call('me.language.update', { body: { language: 'en' } })),
+  // The messaging policy (0027): everyone reads it; patients alone accept it, the version they read (idempotent).
+  'me.messagingPolicy.get': (a) => attempt(client(a).call('me.messagingPolicy.get')),
+  'me.messagingPolicy.accept': async (a) => {
+    const version = await client(a).call('me.messagingPolicy.get').then(
+      (x) => x.version,
+      async () => (await w.A.patientA.client.call('me.messagingPolicy.get')).version,
+    );
+    return attempt(client(a).call('me.messagingPolicy.accept', { body: { version } }));
+  },
   'broadcasts.preview': async (a) => {
     await sharedCohorts();
     return attempt(client(a).call('broadcasts.preview', { body: broadcastDraft('matrix-broadcast') }));

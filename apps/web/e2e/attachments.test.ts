@@ -17,6 +17,7 @@ describe('files in messages, in Chromium', { timeout: 280_000 }, () => {
   before(async () => {
     env = await e2e.startE2E();
     practice = await createPractice(env.server, 'webfiles');
+    await e2e.acceptMessagingPolicy(practice.patientA);
   });
   after(async () => {
     await env?.browser.close();

@@ -16,6 +16,7 @@ describe('a long conversation in Chromium', { timeout: 280_000 }, () => {
   before(async () => {
     env = await e2e.startE2E();
     practice = await createPractice(env.server, 'longthread');
+    await e2e.acceptMessagingPolicy(practice.patientA);
   });
   after(async () => {
     await env?.browser.close();

@@ -105,3 +105,14 @@ export async function storedText(page: Page): Promise<string> {
     return parts.join('\n');
   });
 }
+
+/**
+ * The patients of a practice accept the current messaging policy through the API, as if they had on their first use
+ * (the app shows a patient's composer only after that; decision 0027). For browser tests about something else.
+ */
+export async function acceptMessagingPolicy(...patients: { client: { call: import('@haven/api').HavenClient['call'] } }[]): Promise<void> {
+  for (const p of patients) {
+    const { version } = await p.client.call('me.messagingPolicy.get');
+    await p.client.call('me.messagingPolicy.accept', { body: { version } });
+  }
+}

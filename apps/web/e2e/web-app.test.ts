@@ -21,6 +21,7 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
     env = await e2e.startE2E();
     ({ server, base } = env);
     practice = await createPractice(server, 'webe2e');
+    await e2e.acceptMessagingPolicy(practice.patientA, practice.patientB);
   });
   after(async () => {
     await env?.browser.close();

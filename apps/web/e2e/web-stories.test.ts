@@ -27,6 +27,7 @@ describe('care stories in Chromium', { timeout: 280_000 }, () => {
   before(async () => {
     env = await e2e.startE2E();
     practice = await createPractice(env.server, 'webstories');
+    await e2e.acceptMessagingPolicy(practice.patientA, practice.patientB);
   });
   after(async () => {
     await env?.browser.close();
@@ -259,6 +260,7 @@ describe('the crisis story in Chromium', { timeout: 200_000 }, () => {
   before(async () => {
     crisisEnv = await e2e.startE2E({ clock: new ManualClock(TUESDAY_2047) });
     p = await createPractice(crisisEnv.server, 'webcrisis', { hours: 'default' });
+    await e2e.acceptMessagingPolicy(p.patientA, p.patientB);
     await p.admin.client.call('onCall.shifts.create', { body: { departmentId: p.dept.id, userId: p.provider.id, startsAt: '2026-12-01T22:00:00Z', endsAt: '2026-12-02T13:00:00Z' } });
   });
   after(async () => {

@@ -22,10 +22,12 @@ const BroadcastsPage = lazy(() => import('./pages/BroadcastsPage.js').then((m) =
 const AnalyticsPage = lazy(() => import('./insights/AnalyticsPage.js'));
 const CompliancePage = lazy(() => import('./insights/CompliancePage.js'));
 
+const NotificationSettingsPage = lazy(() => import('./pages/NotificationSettingsPage.js'));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
- *   /messages, /messages/new, /messages/:threadId        the patient app
+ *   /messages, /messages/new, /messages/:threadId        the patient app (/messages/settings, /staff/settings: notifications)
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
  *   /staff/mentions, /staff/internal, /staff/broadcasts   (lazily loaded)
  *   /staff/analytics (admins), /staff/compliance (compliance officers: their start page)
@@ -41,6 +43,7 @@ export function App() {
       <Route element={<Protected role="patient" />}>
         <Route path="/messages" element={<ThreadListPage />} />
         <Route path="/messages/new" element={<NewThreadPage />} />
+        <Route path="/messages/settings" element={<Suspense fallback={<Loading />}><NotificationSettingsPage /></Suspense>} />
         <Route path="/messages/:threadId" element={<ThreadPage />} />
       </Route>
       <Route element={<Protected role="staff" />}>
@@ -52,6 +55,7 @@ export function App() {
         <Route path="/staff/analytics" element={<Suspense fallback={<Loading />}><AnalyticsPage /></Suspense>} />
         <Route path="/staff/compliance" element={<Suspense fallback={<Loading />}><CompliancePage /></Suspense>} />
         {operationsRoutes.map((r) => <Route key={r.path} path={r.path} element={<Suspense fallback={<Loading />}><OperationsPage page={r.page} /></Suspense>} />)}
+        <Route path="/staff/settings" element={<Suspense fallback={<Loading />}><NotificationSettingsPage /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -4,6 +4,7 @@ import { BrowserRouter } from 'react-router';
 import { App } from './App.js';
 import { SessionProvider } from './hooks/useSession.js';
 import { setupI18n } from './i18n.js';
+import { registerServiceWorker } from './lib/pwa.js';
 import './styles.css';
 
 // A page restored from the back-forward cache could show a signed-out session's messages: load it afresh.
@@ -12,6 +13,7 @@ window.addEventListener('pageshow', (e) => {
 });
 
 await setupI18n();
+registerServiceWorker();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <BrowserRouter>

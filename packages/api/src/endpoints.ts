@@ -135,6 +135,7 @@ import {
   PatientTagsUpdate,
   TagList,
 } from './cohorts.js';
+import { MessagingPolicy, MessagingPolicyAccept } from './messagingPolicy.js';
 import { CrisisLexiconCheck, CrisisLexiconCheckResult, CrisisLexiconHistoryQuery, CrisisLexiconRevision, CrisisLexiconSettings, CrisisLexiconUpdate } from './safety.js';
 
 /**
@@ -350,6 +351,8 @@ export const endpoints = {
   'messagingRollout.update': def({ method: 'PATCH', path: '/organization/messaging-rollout', summary: 'Soft launch: everyone, or a pilot of cohort tags and providers, and what others are told (admin)', tag: 'cohorts', auth: 'session', body: MessagingRolloutUpdate, status: 200, response: MessagingRollout }),
   'me.messaging': def({ method: 'GET', path: '/me/messaging', summary: 'Whether you (a patient) may message, and how else to reach the practice if not', tag: 'cohorts', auth: 'session', status: 200, response: MessagingStatus }),
   'me.language.update': def({ method: 'PUT', path: '/me/language', summary: 'The language you read Haven in (patients: also the language of automatic replies and crisis guidance)', tag: 'users', auth: 'session', body: LanguageChoice, status: 200, response: LanguageChoice }),
+  'me.messagingPolicy.get': def({ method: 'GET', path: '/me/messaging-policy', summary: 'The messaging policy in your language and whether you (a patient) accepted its current version', tag: 'users', auth: 'session', status: 200, response: MessagingPolicy }),
+  'me.messagingPolicy.accept': def({ method: 'POST', path: '/me/messaging-policy/acceptances', summary: 'Accept the current messaging policy version (patients; idempotent; audited); 409 policy_changed if it changed since you read it', tag: 'users', auth: 'session', body: MessagingPolicyAccept, status: 200, response: MessagingPolicy }),
   'broadcasts.preview': def({ method: 'POST', path: '/broadcasts/preview', summary: 'Who a broadcast would reach, who would be skipped and why, and the first three personalized messages', tag: 'cohorts', auth: 'session', body: BroadcastDraft, status: 200, response: BroadcastPreview }),
   'broadcasts.create': def({ method: 'POST', path: '/broadcasts', summary: 'Start a broadcast: each selected patient gets a new thread of their own with the message, sent at a throttled rate', tag: 'cohorts', auth: 'session', body: BroadcastDraft, status: 201, response: Broadcast }),
   'broadcasts.list': def({ method: 'GET', path: '/broadcasts', summary: 'Your broadcasts with their progress, newest first', tag: 'cohorts', auth: 'session', query: BroadcastListQuery, status: 200, response: Page(Broadcast) }),

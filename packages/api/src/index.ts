@@ -18,5 +18,6 @@ export * from './chartNotes.js';
 export * from './cohorts.js';
 export * from './templates.js';
 export * from './safety.js';
+export * from './messagingPolicy.js';
 export * from './endpoints.js';
 export * from './client.js';

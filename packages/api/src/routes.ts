@@ -139,6 +139,8 @@ export const routes: { readonly [K in OperationId]: { readonly method: HttpMetho
   'messagingRollout.update': { method: 'PATCH', path: '/organization/messaging-rollout', body: true },
   'me.messaging': { method: 'GET', path: '/me/messaging' },
   'me.language.update': { method: 'PUT', path: '/me/language', body: true },
+  'me.messagingPolicy.get': { method: 'GET', path: '/me/messaging-policy' },
+  'me.messagingPolicy.accept': { method: 'POST', path: '/me/messaging-policy/acceptances', body: true },
   'broadcasts.preview': { method: 'POST', path: '/broadcasts/preview', body: true },
   'broadcasts.create': { method: 'POST', path: '/broadcasts', body: true },
   'broadcasts.list': { method: 'GET', path: '/broadcasts' },

@@ -26,6 +26,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         <InsightsNav session={session} />
         <div className="app-header__tools">
           <OperationsHeaderLinks />
+          <Link className="app-header__link" to={isStaff(session) ? '/staff/settings' : '/messages/settings'}>{t('patientSettings.nav')}</Link>
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>
             {t('app.signOut')}

@@ -10,7 +10,12 @@ import { operationsEn } from './operations.en.js';
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
  * Plain language: short sentences, everyday words, no jargon.
  */
+import { consentEn } from './consent.en.js';
+import { patientSettingsEn } from './patientSettings.en.js';
+
 export const en = {
+  consent: consentEn,
+  patientSettings: patientSettingsEn,
   app: {
     name: 'Haven',
     skipToContent: 'Skip to main content',

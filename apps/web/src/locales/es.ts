@@ -5,9 +5,13 @@ import { broadcastsEs } from './broadcasts.es.js';
 import { analyticsEs } from './analytics.es.js';
 import { complianceEs } from './compliance.es.js';
 import { operationsEs } from './operations.es.js';
+import { consentEs } from './consent.es.js';
+import { patientSettingsEs } from './patientSettings.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
+  consent: consentEs,
+  patientSettings: patientSettingsEs,
   app: {
     name: 'Haven',
     skipToContent: 'Ir al contenido principal',

@@ -3,6 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
+import { MessagingPolicyGate } from '../components/MessagingPolicyGate.js';
 import { api, isApiError, newId } from '../lib/api.js';
 import { topicLabel } from '../lib/format.js';
 
@@ -78,33 +79,35 @@ export function NewThreadPage() {
           {problem}
         </p>
       )}
-      <form className="form" onSubmit={(e) => void submit(e)} aria-busy={busy}>
-        <fieldset className="topics">
-          <legend>{t('newThread.topicLegend')}</legend>
-          {topics === null && <p>{t('app.loading')}</p>}
-          {topics?.map((x) => (
-            <div key={x} className="topic-option">
-              <input type="radio" id={`topic-${x}`} name="topic" value={x} checked={topic === x} onChange={() => setTopic(x)} />
-              <label htmlFor={`topic-${x}`}>{topicLabel(t, x)}</label>
-            </div>
-          ))}
-        </fieldset>
-        {expectations && <ExpectationNotice expectations={expectations} />}
-        <div className="field">
-          <label htmlFor="subject">{t('newThread.subject')}</label>
-          <input id="subject" name="subject" maxLength={200} aria-describedby="subject-hint" autoComplete="off" />
-          <p id="subject-hint" className="hint">
-            {t('newThread.subjectHint')}
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="body">{t('newThread.body')}</label>
-          <textarea id="body" name="body" rows={6} maxLength={20000} />
-        </div>
-        <button type="submit" className="button button--wide" disabled={busy}>
-          {busy ? t('newThread.sending') : t('newThread.send')}
-        </button>
-      </form>
+      <MessagingPolicyGate>
+        <form className="form" onSubmit={(e) => void submit(e)} aria-busy={busy}>
+          <fieldset className="topics">
+            <legend>{t('newThread.topicLegend')}</legend>
+            {topics === null && <p>{t('app.loading')}</p>}
+            {topics?.map((x) => (
+              <div key={x} className="topic-option">
+                <input type="radio" id={`topic-${x}`} name="topic" value={x} checked={topic === x} onChange={() => setTopic(x)} />
+                <label htmlFor={`topic-${x}`}>{topicLabel(t, x)}</label>
+              </div>
+            ))}
+          </fieldset>
+          {expectations && <ExpectationNotice expectations={expectations} />}
+          <div className="field">
+            <label htmlFor="subject">{t('newThread.subject')}</label>
+            <input id="subject" name="subject" maxLength={200} aria-describedby="subject-hint" autoComplete="off" />
+            <p id="subject-hint" className="hint">
+              {t('newThread.subjectHint')}
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="body">{t('newThread.body')}</label>
+            <textarea id="body" name="body" rows={6} maxLength={20000} />
+          </div>
+          <button type="submit" className="button button--wide" disabled={busy}>
+            {busy ? t('newThread.sending') : t('newThread.send')}
+          </button>
+        </form>
+      </MessagingPolicyGate>
     </Layout>
   );
 }

@@ -3,10 +3,12 @@ import { Link, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { Message, OperationOutput } from '@haven/api';
 import { Composer } from '../components/Composer.js';
+import { CoverageNotice } from '../components/CoverageNotice.js';
 import { ExpectationNotice, type Expectations } from '../components/ExpectationNotice.js';
 import { Layout } from '../components/Layout.js';
 import { MessageList } from '../components/MessageList.js';
 import { LazyStaffContextPanel, LazyStaffMessageTools, LazyStaffShortcuts } from '../components/staff/lazy.js';
+import { MessagingPolicyGate } from '../components/MessagingPolicyGate.js';
 import { TemplatePicker } from '../components/TemplatePicker.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { useThread } from '../hooks/useThread.js';
@@ -80,6 +82,7 @@ export function ThreadPage() {
           <h1 tabIndex={-1}>{title}</h1>
           {th.thread && <p className="thread-topic">{t('threads.topic', { topic: topicLabel(t, th.thread.topic) })}</p>}
           {!staff && th.thread?.careContact?.assignee && <p>{t('thread.answeredBy', { name: th.thread.careContact.assignee.name })}</p>}
+          {!staff && <CoverageNotice contact={th.thread?.careContact} />}
           {th.hasOlder ? (
             <button type="button" className="button button--secondary" onClick={() => void th.loadOlder()} disabled={th.loadingOlder}>
               {th.loadingOlder ? t('thread.loadingOlder') : t('thread.loadOlder')}
@@ -105,13 +108,15 @@ export function ThreadPage() {
             {typingText}
           </p>
           {!staff && expectations && <ExpectationNotice expectations={expectations} />}
-          <Composer
-            onSend={(body, opts) => th.send(body, opts)}
-            onTyping={sendTyping}
-            allowInternal={staff && th.thread?.kind !== 'internal'}
-            mentions={staff ? (th.thread?.kind === 'internal' ? 'always' : 'internal') : undefined}
-            tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
-          />
+          <MessagingPolicyGate skip={staff}>
+            <Composer
+              onSend={(body, opts) => th.send(body, opts)}
+              onTyping={sendTyping}
+              allowInternal={staff && th.thread?.kind !== 'internal'}
+              mentions={staff ? (th.thread?.kind === 'internal' ? 'always' : 'internal') : undefined}
+              tools={staff && th.thread ? (insert) => <TemplatePicker threadId={threadId} topic={th.thread!.topic} onInsert={insert} /> : undefined}
+            />
+          </MessagingPolicyGate>
         </div>
         {staff && th.thread && (
           <aside className="thread-side" aria-label={t('staffThread.details')}>

@@ -85,6 +85,8 @@ export type Action =
   | 'tags.read'
   | 'messaging.status'
   | 'profile.language'
+  | 'messagingPolicy.read'
+  | 'messagingPolicy.accept'
   | 'broadcasts.create'
   | 'broadcasts.read'
   | 'messages.react'
@@ -262,6 +264,12 @@ export function can(actor: Actor, action: Action, r: Resource, settings: OrgPoli
     case 'profile.language':
       // Everyone chooses the language they read Haven in, for themselves only.
       return r.orgId === actor.orgId;
+    case 'messagingPolicy.read':
+      // The policy text is the practice's public word to patients: anyone signed in reads it (staff see what patients see).
+      return true;
+    case 'messagingPolicy.accept':
+      // Only a patient accepts it, for themselves (decision 0027).
+      return actor.role === 'patient' && r.subjectUserId === actor.userId;
     case 'broadcasts.create':
       // Each recipient is also checked as threads.create (the patient must be one the author may message).
       return isClinical(actor.role);

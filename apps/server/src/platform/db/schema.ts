@@ -717,6 +717,15 @@ export interface CrisisLexiconOverridesTable {
   created_at: Ts;
 }
 
+/** 0021: which version of the messaging policy each patient accepted, and when (docs/decisions/0027). */
+export interface MessagingPolicyAcceptancesTable {
+  org_id: string;
+  user_id: string;
+  version: string;
+  language: string;
+  accepted_at: Ts;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -780,4 +789,5 @@ export interface Database {
   message_templates: MessageTemplatesTable;
   message_reactions: MessageReactionsTable;
   crisis_lexicon_overrides: CrisisLexiconOverridesTable;
+  messaging_policy_acceptances: MessagingPolicyAcceptancesTable; // 0021
 }

@@ -23,6 +23,7 @@ export const ERRORS = {
   attachment_not_ready: { status: 409, title: 'The attachment is waiting for its malware scan' },
   attachment_rejected: { status: 409, title: 'The attachment was rejected by the malware scan' },
   patient_archived: { status: 409, title: 'The patient is archived: no new threads or messages' },
+  policy_changed: { status: 409, title: 'The messaging policy changed since you read it; read it again' },
   message_retracted: { status: 409, title: 'The message was retracted' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   too_many_entries: { status: 413, title: 'The bundle has more entries than one import accepts' },
