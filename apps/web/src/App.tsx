@@ -1,8 +1,9 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
 import { PageFrame } from './components/Layout.js';
+import { loadStaffStrings, staffStringsReady } from './i18n.js';
 import { SafetyAlertsProvider } from './components/SafetyAlerts.js';
 import { isStaff, startPage, useSession } from './hooks/useSession.js';
 import { InboxPage } from './pages/InboxPage.js';
@@ -88,14 +89,45 @@ function Protected({ role }: { role: 'patient' | 'staff' }) {
   return (
     <EventsProvider>
       {role === 'staff' ? (
-        <SafetyAlertsProvider>
-          <Outlet />
-        </SafetyAlertsProvider>
+        <StaffStrings>
+          <SafetyAlertsProvider>
+            <Outlet />
+          </SafetyAlertsProvider>
+        </StaffStrings>
       ) : (
         <Outlet />
       )}
     </EventsProvider>
   );
+}
+
+/** Staff pages render once the staff dashboard's strings are loaded (their own chunk: the patient app never loads them). */
+function StaffStrings({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const [ready, setReady] = useState(staffStringsReady);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (ready) return;
+    let live = true;
+    loadStaffStrings().then(
+      () => live && setReady(true),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [ready, failed]);
+  if (failed)
+    return (
+      <p className="page form-error" role="alert">
+        {t('app.errorGeneric')}{' '}
+        <button type="button" className="button button--small" onClick={() => setFailed(false)}>
+          {t('thread.retry')}
+        </button>
+      </p>
+    );
+  if (!ready) return <Loading />;
+  return <>{children}</>;
 }
 
 function NotFound() {

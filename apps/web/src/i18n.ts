@@ -53,3 +53,26 @@ export async function setupI18n(): Promise<typeof i18next> {
   });
   return i18next;
 }
+
+let staffStringsLoaded: Promise<void> | null = null;
+
+/**
+ * The staff dashboard's strings (locales/staff.ts, its own chunk): added to every language once, when a staff member's
+ * pages first render. The patient app never loads them.
+ */
+export function loadStaffStrings(): Promise<void> {
+  staffStringsLoaded ??= import('./locales/staff.js').then(
+    ({ staffStrings }) => {
+      for (const [lng, bundle] of Object.entries(staffStrings)) i18next.addResourceBundle(lng, 'translation', bundle, true, true);
+    },
+    (err: unknown) => {
+      staffStringsLoaded = null; // a failed download (offline): the next render tries again
+      throw err;
+    },
+  );
+  return staffStringsLoaded;
+}
+
+/** Whether the staff strings are there (after `loadStaffStrings`). */
+export const staffStringsReady = (): boolean => i18next.exists('staffThread.details');
+

@@ -4,3 +4,5 @@
  */
 export { HavenApiError, HavenClient, type AttachmentUpload, type DownloadedFile, type HavenClientOptions, type OperationInput, type OperationOutput } from './client.js';
 export { EventStream, type EventStreamOptions } from './event-stream.js';
+/** Each operation's method and path; the operation ids are also the audit trail's actions. */
+export { routes } from './routes.js';

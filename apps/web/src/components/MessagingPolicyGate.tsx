@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { LANGUAGES, type OperationOutput } from '@haven/api';
+import type { OperationOutput } from '@haven/api';
+import { LANGUAGES } from '../i18n.js';
 import { api, isApiError } from '../lib/api.js';
 import { formatWhen } from '../lib/format.js';
 import '../styles/consent.css';
@@ -31,7 +32,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     try {
       let p = await api.call('me.messagingPolicy.get');
       // The language picker saves the choice to the account while this reads: ask again until the text follows.
-      for (let tries = 0; want && p.language !== want && (LANGUAGES as readonly string[]).includes(want) && tries < 5; tries++) {
+      for (let tries = 0; want && p.language !== want && LANGUAGES.some((l) => l.code === want) && tries < 5; tries++) {
         await new Promise((r) => setTimeout(r, 300));
         p = await api.call('me.messagingPolicy.get');
       }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { endpoints, type OperationOutput } from '@haven/api';
+import type { OperationOutput } from '@haven/api';
+import { routes } from '@haven/api/client';
 import { Layout } from '../components/Layout.js';
 import { useSession } from '../hooks/useSession.js';
 import { api, isApiError } from '../lib/api.js';
@@ -168,7 +169,7 @@ function AuditTrail() {
   };
 
   // Suggestions for the action filter: every operation of the API and the actions already seen.
-  const actions = useMemo(() => [...new Set([...Object.keys(endpoints), ...(events ?? []).map((e) => e.action)])].sort(), [events]);
+  const actions = useMemo(() => [...new Set([...Object.keys(routes), ...(events ?? []).map((e) => e.action)])].sort(), [events]);
   const activeCount = FIELDS.filter((k) => applied[k].trim()).length;
   const when = (iso: string) => new Intl.DateTimeFormat(lng, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' }).format(new Date(iso));
   const role = (r: string | null) => (r && ['admin', 'provider', 'staff', 'compliance', 'patient', 'proxy'].includes(r) ? t(`compliance.roles.${r}` as 'compliance.roles.admin') : (r ?? ''));

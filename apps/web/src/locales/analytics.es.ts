@@ -1,9 +1,9 @@
+import type { Strings } from './en.js';
 import type { analyticsEn } from './analytics.en.js';
 
-type Shape<T> = { readonly [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
 /** Análisis de la atención (administradores del consultorio): completo, con el tipo del inglés. */
-export const analyticsEs: Shape<typeof analyticsEn> = {
+export const analyticsEs: Strings<typeof analyticsEn> = {
   nav: 'Análisis',
   navLabel: 'Páginas del consultorio',
   title: 'Análisis de la atención',

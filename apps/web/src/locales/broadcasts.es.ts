@@ -1,7 +1,8 @@
-import type { Messages } from './en.js';
+import type { Strings } from './en.js';
+import type { broadcastsEn } from './broadcasts.en.js';
 
 /** Envíos a grupos de pacientes (español, completo). */
-export const broadcastsEs: Messages['broadcasts'] = {
+export const broadcastsEs: Strings<typeof broadcastsEn> = {
   nav: 'Envíos a grupos',
   title: 'Envíos a grupos',
   intro: 'Envíe un mensaje a un grupo de sus pacientes. Cada paciente lo recibe en una conversación propia y puede responder.',

@@ -1,9 +1,9 @@
+import type { Strings } from './en.js';
 import type { complianceEn } from './compliance.en.js';
 
-type Shape<T> = { readonly [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
 /** Registro de auditoría y verificación de integridad (cumplimiento normativo): completo, con el tipo del inglés. */
-export const complianceEs: Shape<typeof complianceEn> = {
+export const complianceEs: Strings<typeof complianceEn> = {
   nav: 'Registro de auditoría',
   title: 'Registro de auditoría',
   intro: 'Cada vez que alguien lee o cambia información de salud, Haven lo anota aquí: quién, qué, cuándo, desde dónde y si funcionó. El registro nunca contiene el texto de los mensajes.',

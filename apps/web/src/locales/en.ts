@@ -1,10 +1,4 @@
-import { staffThreadEn } from './staffThread.en.js';
-import { internalEn } from './internal.en.js';
-import { broadcastsEn } from './broadcasts.en.js';
-import { analyticsEn } from './analytics.en.js';
-import { complianceEn } from './compliance.en.js';
 
-import { operationsEn } from './operations.en.js';
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
@@ -209,14 +203,9 @@ export const en = {
     unread_other: '{{count}} unread',
     loadMore: 'Show more',
   },
-  staffThread: staffThreadEn,
-  internal: internalEn,
-  broadcasts: broadcastsEn,
-  analytics: analyticsEn,
-  compliance: complianceEn,
-  operations: operationsEn,
 } as const;
 
-type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };
+/** Every string of a language object, as a plain string (another language fills the same shape). */
+export type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };
 /** The shape every language must fill in completely. */
 export type Messages = Strings<typeof en>;

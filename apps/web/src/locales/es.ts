@@ -1,10 +1,4 @@
 import type { Messages } from './en.js';
-import { staffThreadEs } from './staffThread.es.js';
-import { internalEs } from './internal.es.js';
-import { broadcastsEs } from './broadcasts.es.js';
-import { analyticsEs } from './analytics.es.js';
-import { complianceEs } from './compliance.es.js';
-import { operationsEs } from './operations.es.js';
 import { consentEs } from './consent.es.js';
 import { patientSettingsEs } from './patientSettings.es.js';
 
@@ -205,10 +199,4 @@ export const es: Messages = {
     unread_other: '{{count}} sin leer',
     loadMore: 'Ver más',
   },
-  staffThread: staffThreadEs,
-  internal: internalEs,
-  broadcasts: broadcastsEs,
-  analytics: analyticsEs,
-  compliance: complianceEs,
-  operations: operationsEs,
 };

@@ -1,7 +1,8 @@
-import type { Messages } from './en.js';
+import type { Strings } from './en.js';
+import type { internalEn } from './internal.en.js';
 
 /** Conversaciones internas entre colegas (español, completo). */
-export const internalEs: Messages['internal'] = {
+export const internalEs: Strings<typeof internalEn> = {
   nav: 'Internas',
   title: 'Conversaciones internas',
   intro: 'Conversaciones entre colegas. Los pacientes nunca las ven.',

@@ -1,7 +1,8 @@
-import type { Messages } from './en.js';
+import type { Strings } from './en.js';
+import type { operationsEn } from './operations.en.js';
 
 /** Español de los ajustes de operación (tipado contra el inglés: falta un texto, falla la comprobación de tipos). */
-export const operationsEs: Messages['operations'] = {
+export const operationsEs: Strings<typeof operationsEn> = {
   headerNav: 'Ajustes',
   breadcrumb: 'Ajustes',
   saving: 'Guardando…',

@@ -1,7 +1,8 @@
-import type { Messages } from './en.js';
+import type { Strings } from './en.js';
+import type { staffThreadEn } from './staffThread.en.js';
 
 /** La vista de conversación del personal (español, completo: el tipo exige cada texto del inglés). */
-export const staffThreadEs: Messages['staffThread'] = {
+export const staffThreadEs: Strings<typeof staffThreadEn> = {
   details: 'Sobre esta conversación',
   patient: 'Paciente: {{name}}',
   state: 'Estado: {{state}}',
