@@ -188,7 +188,7 @@ export class UserService {
     const roleChange = input.role !== undefined && input.role !== row.role ? input.role : undefined;
     // An admin who demoted themselves could leave the practice without one: another admin changes an admin's role.
     if (roleChange && id === ctx.actor.userId) {
-      throw new AppError('conflict', 'You cannot change your own role', { errors: [{ path: '/role', message: 'You cannot change your own role' }] });
+      throw new AppError('conflict', 'You cannot change your own role', { errors: [{ path: '/body/role', message: 'You cannot change your own role' }] });
     }
     await this.db.transaction().execute(async (tx) => {
       const set = {
