@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { EventsProvider } from './components/EventsProvider.js';
@@ -9,11 +10,15 @@ import { SignInPage } from './pages/SignInPage.js';
 import { ThreadListPage } from './pages/ThreadListPage.js';
 import { ThreadPage } from './pages/ThreadPage.js';
 
+// Admin settings: a separate chunk, loaded when an admin opens them (the patient app never downloads it).
+const AdminRoutes = lazy(() => import('./pages/admin/AdminRoutes.js'));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
  *   /messages, /messages/new, /messages/:threadId        the patient app
  *   /staff/inbox, /staff/threads/:threadId               the staff dashboard
+ *   /staff/admin, /staff/admin/<section>                 admin settings (admins only; see pages/admin/sections.ts)
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -30,6 +35,7 @@ export function App() {
       <Route element={<Protected role="staff" />}>
         <Route path="/staff/inbox" element={<InboxPage />} />
         <Route path="/staff/threads/:threadId" element={<ThreadPage />} />
+        <Route path="/staff/admin/*" element={<Suspense fallback={<Loading />}><AdminRoutes /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -18,6 +18,11 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           <span className="visually-hidden"> – {isStaff(session) ? t('app.staffNav') : t('app.patientNav')}</span>
         </Link>
         <div className="app-header__tools">
+          {session?.user.role === 'admin' && (
+            <Link className="app-header__link" to="/staff/admin">
+              {t('admin.nav.headerLink')}
+            </Link>
+          )}
           <LanguagePicker />
           <button type="button" className="button button--secondary" onClick={() => void signOut()}>
             {t('app.signOut')}

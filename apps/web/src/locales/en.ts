@@ -1,9 +1,11 @@
+import { adminEn } from './admin.en.js';
 /**
  * English: the reference language. Every visible string of the app is here; every other language must have the
  * same keys (`es.ts` is typed against this shape, so a missing string fails the typecheck).
  * Plain language: short sentences, everyday words, no jargon.
  */
 export const en = {
+  admin: adminEn,
   app: {
     name: 'Haven',
     skipToContent: 'Skip to main content',

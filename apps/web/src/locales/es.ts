@@ -1,7 +1,9 @@
 import type { Messages } from './en.js';
+import { adminEs } from './admin.es.js';
 
 /** Español: completo (el tipo `Messages` exige cada texto de en.ts). Lenguaje sencillo, trato de usted. */
 export const es: Messages = {
+  admin: adminEs,
   app: {
     name: 'Haven',
     skipToContent: 'Ir al contenido principal',
