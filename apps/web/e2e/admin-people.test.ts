@@ -233,6 +233,8 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await openSection(page, 'Staff and roles');
       const person = page.getByTestId('person').filter({ hasText: 'nurse.invited@adminpeople.test' });
       await person.getByRole('button', { name: 'Change Nurse Invited' }).click();
+      // The form opens with the keyboard in its first field.
+      await person.getByLabel('Full name').and(page.locator(':focus')).waitFor({ timeout: WAIT });
       await person.getByLabel('Full name').fill('Dr Invited');
       await person.getByLabel('Role').selectOption({ label: 'Provider' });
       await person.getByRole('button', { name: 'Save' }).click();
@@ -248,9 +250,13 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await shot(page, 'admin-people-deactivate');
       await person.getByRole('button', { name: 'Cancel' }).click();
       assert.equal((await admin.call('users.get', { params: { id: invited.id } })).status, 'active', 'Cancel changes nothing');
+      // The keyboard is not lost: focus is back on the person's first action.
+      await person.getByRole('button', { name: 'Change Dr Invited' }).and(page.locator(':focus')).waitFor({ timeout: WAIT });
       await person.getByRole('button', { name: 'Deactivate Dr Invited' }).click();
       await person.getByRole('button', { name: 'Yes, deactivate' }).click();
-      await person.getByText('Deactivated').waitFor({ timeout: WAIT });
+      await person.getByRole('status').filter({ hasText: 'Dr Invited is deactivated and signed out.' }).waitFor({ timeout: WAIT });
+      await person.getByText(/· Deactivated/).waitFor({ timeout: WAIT });
+      assert.equal(await person.getByRole('button').count(), 0, 'nothing more to do to a deactivated account');
       assert.equal((await admin.call('users.get', { params: { id: invited.id } })).status, 'deactivated');
       assert.equal(await refusedWith(again.call('inbox.counts')), 401, 'deactivation ended the session');
       await axe(page, 'staff page after a deactivation');

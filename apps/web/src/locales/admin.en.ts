@@ -114,7 +114,6 @@ export const adminEn = {
     none: 'No patient matches. Check the MRN or e-mail, or register the patient below.',
     registerTitle: 'Register a patient',
     register: 'Register the patient',
-    registered: '{{name}} is registered.',
     passwordOnce: '{{name}} ({{email}}) can now sign in with the one-time password below. It is shown only now: give it to them before you leave this page.',
     name: 'Full name',
     email: 'E-mail',

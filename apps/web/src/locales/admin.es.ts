@@ -116,7 +116,6 @@ export const adminEs: typeof adminEn = {
     none: 'Ningún paciente coincide. Revise el número o el correo, o registre al paciente abajo.',
     registerTitle: 'Registrar un paciente',
     register: 'Registrar al paciente',
-    registered: '{{name}} está registrado.',
     passwordOnce: '{{name}} ({{email}}) ya puede iniciar sesión con la contraseña de un solo uso de abajo. Solo se muestra ahora: entréguela antes de salir de esta página.',
     name: 'Nombre completo',
     email: 'Correo electrónico',

@@ -1,9 +1,9 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CareTeam, Department, User } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
 import { DepartmentSelect } from './PeoplePage.js';
 
 /** Care teams: who is on each (they see its patients), a new team, add and remove members (removing asks first). */
@@ -14,7 +14,7 @@ export default function CareTeamsPage() {
     return { teams: teams.items, users: users.items, departments: departments.items };
   });
   const [saved, setSaved] = useState<string | null>(null);
-  const put = (team: CareTeam, message: string) => {
+  const put = (team: CareTeam, message: string | null) => {
     if (!state.data) return;
     const exists = state.data.teams.some((x) => x.id === team.id);
     state.setData({ ...state.data, teams: exists ? state.data.teams.map((x) => (x.id === team.id ? team : x)) : [...state.data.teams, team] });
@@ -35,7 +35,7 @@ export default function CareTeamsPage() {
             ) : (
               <ul className="admin-list" aria-label={t('admin.careTeams.listTitle')}>
                 {teams.map((team) => (
-                  <TeamItem key={team.id} team={team} users={users} departments={departments} onChanged={put} />
+                  <TeamItem key={team.id} team={team} users={users} departments={departments} onChanged={(x) => put(x, null)} />
                 ))}
               </ul>
             )}
@@ -87,13 +87,20 @@ function NewTeam({ departments, onCreated }: { departments: Department[]; onCrea
   );
 }
 
-function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; users: User[]; departments: Department[]; onChanged: (t: CareTeam, message: string) => void }) {
+function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; users: User[]; departments: Department[]; onChanged: (t: CareTeam) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const [adding, setAdding] = useState('');
   const [removing, setRemoving] = useState<User | null>(null);
   const [problem, setProblem] = useState<FormProblem>(noProblem);
   const [busy, setBusy] = useState(false);
+  // What was just done to this team, said here (and announced).
+  const [done, setDone] = useState<string | null>(null);
+  const item = useRef<HTMLLIElement>(null);
+  // After a removal is answered: the same person's Remove button, or (removed) the "Add someone" list.
+  const lastRemoving = useRef<string | null>(null);
+  if (removing) lastRemoving.current = removing.id;
+  useReturnFocus(removing !== null, () => item.current?.querySelector<HTMLElement>(`[data-member="${lastRemoving.current}"]`) ?? item.current?.querySelector<HTMLElement>('select'));
   const byId = new Map(users.map((u) => [u.id, u]));
   const members = team.memberIds.map((m) => byId.get(m)).filter((u): u is User => u !== undefined);
   const candidates = users.filter((u) => u.status === 'active' && !team.memberIds.includes(u.id) && u.role !== 'compliance');
@@ -106,7 +113,8 @@ function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; use
     setProblem(noProblem);
     try {
       const updated = await api.call('careTeams.members.add', { params: { id: team.id }, body: { userId: adding } });
-      onChanged(updated, t('admin.careTeams.added', { name: byId.get(adding)?.name ?? '', team: team.name }));
+      onChanged(updated);
+      setDone(t('admin.careTeams.added', { name: byId.get(adding)?.name ?? '', team: team.name }));
       setAdding('');
     } catch (err) {
       setProblem(problemOf(err, t));
@@ -120,7 +128,8 @@ function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; use
     try {
       const updated = await api.call('careTeams.members.remove', { params: { id: team.id, userId: u.id } });
       setRemoving(null);
-      onChanged(updated, t('admin.careTeams.removed', { name: u.name, team: team.name }));
+      onChanged(updated);
+      setDone(t('admin.careTeams.removed', { name: u.name, team: team.name }));
     } catch (err) {
       setProblem(problemOf(err, t));
     } finally {
@@ -129,9 +138,10 @@ function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; use
   };
 
   return (
-    <li className="admin-item" data-testid="care-team">
+    <li className="admin-item" data-testid="care-team" ref={item}>
       <h3 className="admin-item__title">{team.name}</h3>
       {department && <p className="admin-item__meta">{t('admin.careTeams.inDepartment', { name: department })}</p>}
+      <Saved text={done} />
       <FormMessage problem={problem} />
       {members.length === 0 ? (
         <p>{t('admin.careTeams.noMembers')}</p>
@@ -151,7 +161,7 @@ function TeamItem({ team, users, departments, onChanged }: { team: CareTeam; use
                   onCancel={() => setRemoving(null)}
                 />
               ) : (
-                <button type="button" className="button button--secondary button--small" onClick={() => setRemoving(u)} aria-label={t('admin.careTeams.removeOf', { name: u.name, team: team.name })}>
+                <button type="button" className="button button--secondary button--small" data-member={u.id} onClick={() => setRemoving(u)} aria-label={t('admin.careTeams.removeOf', { name: u.name, team: team.name })}>
                   {t('admin.careTeams.remove')}
                 </button>
               )}

@@ -1,9 +1,9 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CareTeam, Patient } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
 
 interface PatientFields {
   name: string;
@@ -24,24 +24,16 @@ export default function PatientsPage() {
   const { t } = useTranslation();
   const teams = useLoad(async () => (await api.call('careTeams.list')).items);
   const [results, setResults] = useState<Patient[] | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  const replace = (p: Patient, message: string) => {
-    setResults((r) => (r ? r.map((x) => (x.id === p.id ? p : x)) : r));
-    setSaved(message);
-  };
+  const replace = (p: Patient) => setResults((r) => (r ? r.map((x) => (x.id === p.id ? p : x)) : r));
   return (
     <AdminLayout title={t('admin.patients.title')}>
       <h1 tabIndex={-1}>{t('admin.patients.title')}</h1>
       <p>{t('admin.patients.intro')}</p>
-      <Saved text={saved} />
       <Loaded state={teams}>
         {(careTeams) => (
           <>
             <Search
-              onResults={(r) => {
-                setResults(r);
-                setSaved(null);
-              }}
+              onResults={setResults}
             />
             {results !== null && (
               <section aria-labelledby="patients-results">
@@ -57,7 +49,7 @@ export default function PatientsPage() {
                 )}
               </section>
             )}
-            <Register careTeams={careTeams} onCreated={(p) => setSaved(t('admin.patients.registered', { name: p.name }))} />
+            <Register careTeams={careTeams} />
           </>
         )}
       </Loaded>
@@ -127,11 +119,13 @@ function Search({ onResults }: { onResults: (r: Patient[]) => void }) {
 
 /** The profile fields, for registering and for editing. */
 function PatientForm({ id, fields, set, careTeams, problem, withEmail }: { id: string; fields: PatientFields; set: (f: PatientFields) => void; careTeams: CareTeam[]; problem: FormProblem; withEmail: boolean }) {
+  // Editing (no e-mail field) opens with the keyboard in the first field.
+  const focusFirst = !withEmail;
   const { t } = useTranslation();
   const text = (key: 'name' | 'email' | 'dateOfBirth' | 'phone' | 'mrn', type: string, autoComplete = 'off') => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{t(`admin.patients.${key}`)}</label>
-      <input id={`${id}-${key}`} type={type} value={fields[key]} onChange={(e) => set({ ...fields, [key]: e.target.value })} autoComplete={autoComplete} {...invalid(`${id}-${key}`, problem.fields[key])} />
+      <input id={`${id}-${key}`} type={type} autoFocus={focusFirst && key === 'name'} value={fields[key]} onChange={(e) => set({ ...fields, [key]: e.target.value })} autoComplete={autoComplete} {...invalid(`${id}-${key}`, problem.fields[key])} />
       <FieldError id={`${id}-${key}-error`} message={problem.fields[key]} />
     </div>
   );
@@ -162,7 +156,7 @@ function PatientForm({ id, fields, set, careTeams, problem, withEmail }: { id: s
   );
 }
 
-function Register({ careTeams, onCreated }: { careTeams: CareTeam[]; onCreated: (p: Patient) => void }) {
+function Register({ careTeams }: { careTeams: CareTeam[] }) {
   const { t } = useTranslation();
   const id = useId();
   const [fields, setFields] = useState<PatientFields>(emptyFields);
@@ -190,7 +184,6 @@ function Register({ careTeams, onCreated }: { careTeams: CareTeam[]; onCreated: 
       });
       setCreated(p);
       setFields(emptyFields);
-      onCreated(p);
     } catch (err) {
       setProblem(problemOf(err, t));
     } finally {
@@ -223,7 +216,7 @@ function Register({ careTeams, onCreated }: { careTeams: CareTeam[]; onCreated: 
   );
 }
 
-function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; careTeams: CareTeam[]; onChanged: (p: Patient, message: string) => void }) {
+function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; careTeams: CareTeam[]; onChanged: (p: Patient) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const [mode, setMode] = useState<'view' | 'edit' | 'tags' | 'archive'>('view');
@@ -231,11 +224,16 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
   const [tags, setTags] = useState<string | null>(null);
   const [problem, setProblem] = useState<FormProblem>(noProblem);
   const [busy, setBusy] = useState(false);
+  // What was just done for this patient, said here (and announced).
+  const [done, setDone] = useState<string | null>(null);
+  const item = useRef<HTMLLIElement>(null);
+  useReturnFocus(mode !== 'view', () => item.current?.querySelector<HTMLElement>('button'));
   const teamNames = patient.careTeamIds.map((c) => careTeams.find((x) => x.id === c)?.name).filter(Boolean).join(', ');
 
   const act = async (work: () => Promise<void>) => {
     setBusy(true);
     setProblem(noProblem);
+    setDone(null);
     try {
       await work();
     } catch (err) {
@@ -265,7 +263,8 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
         },
       });
       setMode('view');
-      onChanged(p, t('admin.patients.saved', { name: p.name }));
+      onChanged(p);
+      setDone(t('admin.patients.saved', { name: p.name }));
     });
   };
   const openTags = () =>
@@ -285,7 +284,7 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
         const r = await api.call('patients.tags.set', { params: { id: patient.id }, body: { tags: list } });
         setTags(r.tags.join(', '));
         setMode('view');
-        onChanged(patient, t('admin.patients.tagsSaved', { name: patient.name }));
+        setDone(t('admin.patients.tagsSaved', { name: patient.name }));
       } catch (err) {
         const p = problemOf(err, t);
         setProblem({ ...p, fields: Object.keys(p.fields).length ? { tags: t('admin.patients.tagsInvalid') } : {} });
@@ -296,11 +295,12 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
     void act(async () => {
       const p = await api.call(yes ? 'patients.archive' : 'patients.unarchive', { params: { id: patient.id } });
       setMode('view');
-      onChanged(p, t(yes ? 'admin.patients.archivedDone' : 'admin.patients.unarchivedDone', { name: p.name }));
+      onChanged(p);
+      setDone(t(yes ? 'admin.patients.archivedDone' : 'admin.patients.unarchivedDone', { name: p.name }));
     });
 
   return (
-    <li className={patient.archivedAt ? 'admin-item admin-item--inactive' : 'admin-item'} data-testid="patient">
+    <li className={patient.archivedAt ? 'admin-item admin-item--inactive' : 'admin-item'} data-testid="patient" ref={item}>
       <h3 className="admin-item__title">{patient.name}</h3>
       <p className="admin-item__meta">
         {patient.email}
@@ -310,6 +310,7 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
         {patient.archivedAt ? ` · ${t('admin.patients.archived')}` : ''}
         {patient.status !== 'active' ? ` · ${t('admin.people.inactive')}` : ''}
       </p>
+      <Saved text={done} />
       {mode !== 'edit' && mode !== 'tags' && <FormMessage problem={problem} />}
       {mode === 'view' && (
         <div className="admin-actions">
@@ -356,6 +357,7 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
               id={`${id}-tags`}
               value={tags ?? ''}
               onChange={(e) => setTags(e.target.value)}
+              autoFocus
               autoComplete="off"
               aria-describedby={`${id}-tags-hint${problem.fields.tags ? ` ${id}-tags-error` : ''}`}
               aria-invalid={problem.fields.tags ? true : undefined}

@@ -1,10 +1,10 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Department, StaffRole, User } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { useSession } from '../../hooks/useSession.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
 
 const ROLES: StaffRole[] = ['admin', 'provider', 'staff', 'compliance'];
 
@@ -46,10 +46,7 @@ export default function PeoplePage() {
                     key={u.id}
                     user={u}
                     departments={departments}
-                    onChanged={(x, message) => {
-                      replace(x);
-                      setSaved(message);
-                    }}
+                    onChanged={replace}
                   />
                 ))}
               </ul>
@@ -159,7 +156,7 @@ export function DepartmentSelect({ id, departments, value, onChange, error, labe
   );
 }
 
-function PersonItem({ user, departments, onChanged }: { user: User; departments: Department[]; onChanged: (u: User, message: string) => void }) {
+function PersonItem({ user, departments, onChanged }: { user: User; departments: Department[]; onChanged: (u: User) => void }) {
   const { t } = useTranslation();
   const { session } = useSession();
   const id = useId();
@@ -169,15 +166,20 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
   const [departmentId, setDepartmentId] = useState(user.departmentId ?? '');
   const [problem, setProblem] = useState<FormProblem>(noProblem);
   const [busy, setBusy] = useState(false);
+  // What was just done to this person, said here (and announced).
+  const [done, setDone] = useState<string | null>(null);
   const self = session?.user.id === user.id;
   const department = departments.find((d) => d.id === user.departmentId)?.name ?? t('admin.common.noDepartment');
   const active = user.status === 'active';
+  const item = useRef<HTMLLIElement>(null);
+  useReturnFocus(mode !== 'view', () => item.current?.querySelector<HTMLElement>('button') ?? item.current?.querySelector<HTMLElement>('h3'));
 
   const startEdit = () => {
     setName(user.name);
     setRole(user.role as StaffRole);
     setDepartmentId(user.departmentId ?? '');
     setProblem(noProblem);
+    setDone(null);
     setMode('edit');
   };
 
@@ -194,7 +196,8 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
       };
       const u = await api.call('users.update', { params: { id: user.id }, body });
       setMode('view');
-      onChanged(u, t('admin.people.saved', { name: u.name }));
+      onChanged(u);
+      setDone(t('admin.people.saved', { name: u.name }));
     } catch (err) {
       setProblem(problemOf(err, t));
     } finally {
@@ -208,7 +211,8 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
     try {
       await api.call('users.deactivate', { params: { id: user.id } });
       setMode('view');
-      onChanged({ ...user, status: 'deactivated' }, t('admin.people.deactivated', { name: user.name }));
+      onChanged({ ...user, status: 'deactivated' });
+      setDone(t('admin.people.deactivated', { name: user.name }));
     } catch (err) {
       setProblem(problemOf(err, t));
       setMode('view');
@@ -218,14 +222,17 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
   };
 
   return (
-    <li className={active ? 'admin-item' : 'admin-item admin-item--inactive'} data-testid="person">
+    <li className={active ? 'admin-item' : 'admin-item admin-item--inactive'} data-testid="person" ref={item}>
       <div className="admin-item__main">
-        <h3 className="admin-item__title">{user.name}</h3>
+        <h3 className="admin-item__title" tabIndex={-1}>
+          {user.name}
+        </h3>
         <p className="admin-item__meta">
           {user.email} · {t(`admin.roles.${user.role}`)} · {department} · {active ? t('admin.people.active') : t('admin.people.inactive')}
           {active && !user.mfaEnabled ? ` · ${t('admin.people.noSecondFactor')}` : ''}
         </p>
       </div>
+      <Saved text={done} />
       {mode === 'view' && <FormMessage problem={problem} />}
       {mode === 'view' && active && (
         <div className="admin-actions">
@@ -253,7 +260,7 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
           <FormMessage problem={problem} />
           <div className="field">
             <label htmlFor={`${id}-name`}>{t('admin.people.name')}</label>
-            <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} maxLength={200} autoComplete="off" {...invalid(`${id}-name`, problem.fields.name)} />
+            <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} maxLength={200} autoComplete="off" autoFocus {...invalid(`${id}-name`, problem.fields.name)} />
             <FieldError id={`${id}-name-error`} message={problem.fields.name} />
           </div>
           <div className="field">

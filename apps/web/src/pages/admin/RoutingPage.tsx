@@ -4,7 +4,7 @@ import type { CareTeam, Department, Queue, User } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { topicLabel } from '../../lib/format.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
 import { DepartmentSelect } from './PeoplePage.js';
 
 type Assignment = Queue['assignment'];
@@ -43,22 +43,23 @@ export default function RoutingPage() {
       staff: users.items.filter((u) => u.status === 'active' && (u.role === 'provider' || u.role === 'staff')),
     };
   });
-  const [saved, setSaved] = useState<string | null>(null);
-  const update = (patch: Partial<Setup>, message: string) => {
+  // "Saved" is said in the section that was saved (and announced).
+  const [saved, setSaved] = useState<{ section: 'topics' | 'queues' | 'rules'; text: string } | null>(null);
+  const update = (patch: Partial<Setup>, section: 'topics' | 'queues' | 'rules', text: string) => {
     if (state.data) state.setData({ ...state.data, ...patch });
-    setSaved(message);
+    setSaved({ section, text });
   };
+  const savedIn = (section: 'topics' | 'queues' | 'rules') => (saved?.section === section ? saved.text : null);
   return (
     <AdminLayout title={t('admin.routing.title')}>
       <h1 tabIndex={-1}>{t('admin.routing.title')}</h1>
       <p>{t('admin.routing.intro')}</p>
-      <Saved text={saved} />
       <Loaded state={state}>
         {(setup) => (
           <>
-            <Topics topics={setup.topics} onSaved={(topics) => update({ topics }, t('admin.topics.saved'))} />
-            <Queues setup={setup} onSaved={(queues, message) => update({ queues }, message)} />
-            <Rules setup={setup} onSaved={(rules) => update({ rules }, t('admin.rules.saved'))} />
+            <Topics topics={setup.topics} saved={savedIn('topics')} onSaved={(topics) => update({ topics }, 'topics', t('admin.topics.saved'))} />
+            <Queues setup={setup} saved={savedIn('queues')} onSaved={(queues, message) => update({ queues }, 'queues', message)} />
+            <Rules setup={setup} saved={savedIn('rules')} onSaved={(rules) => update({ rules }, 'rules', t('admin.rules.saved'))} />
           </>
         )}
       </Loaded>
@@ -66,7 +67,7 @@ export default function RoutingPage() {
   );
 }
 
-function Topics({ topics, onSaved }: { topics: string[]; onSaved: (topics: string[]) => void }) {
+function Topics({ topics, saved, onSaved }: { topics: string[]; saved: string | null; onSaved: (topics: string[]) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const [list, setList] = useState(topics);
@@ -100,6 +101,7 @@ function Topics({ topics, onSaved }: { topics: string[]; onSaved: (topics: strin
     <section className="admin-card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('admin.topics.title')}</h2>
       <p className="hint">{t('admin.topics.intro')}</p>
+      <Saved text={saved} />
       <form className="form admin-form" onSubmit={(e) => void save(e)} noValidate aria-busy={busy}>
         <FormMessage problem={problem} />
         <ul className="admin-members" aria-label={t('admin.topics.title')}>
@@ -158,13 +160,13 @@ interface QueueFields {
   escalateToId: string;
 }
 
-function QueueForm({ id, fields, set, setup, problem }: { id: string; fields: QueueFields; set: (f: QueueFields) => void; setup: Setup; problem: FormProblem }) {
+function QueueForm({ id, fields, set, setup, problem, focus = false }: { id: string; fields: QueueFields; set: (f: QueueFields) => void; setup: Setup; problem: FormProblem; focus?: boolean }) {
   const { t } = useTranslation();
   return (
     <>
       <div className="field">
         <label htmlFor={`${id}-name`}>{t('admin.queues.name')}</label>
-        <input id={`${id}-name`} value={fields.name} onChange={(e) => set({ ...fields, name: e.target.value })} maxLength={120} autoComplete="off" {...invalid(`${id}-name`, problem.fields.name)} />
+        <input id={`${id}-name`} value={fields.name} onChange={(e) => set({ ...fields, name: e.target.value })} maxLength={120} autoComplete="off" autoFocus={focus} {...invalid(`${id}-name`, problem.fields.name)} />
         <FieldError id={`${id}-name-error`} message={problem.fields.name} />
       </div>
       <DepartmentSelect id={`${id}-department`} departments={setup.departments} value={fields.departmentId} onChange={(v) => set({ ...fields, departmentId: v })} error={problem.fields.departmentId} />
@@ -219,7 +221,7 @@ const queueBody = (f: QueueFields) => ({
   escalateToId: f.escalateToId || null,
 });
 
-function Queues({ setup, onSaved }: { setup: Setup; onSaved: (queues: Queue[], message: string) => void }) {
+function Queues({ setup, saved, onSaved }: { setup: Setup; saved: string | null; onSaved: (queues: Queue[], message: string) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const blank: QueueFields = { name: '', departmentId: '', assignment: 'off', memberIds: [], escalateToId: '' };
@@ -227,6 +229,10 @@ function Queues({ setup, onSaved }: { setup: Setup; onSaved: (queues: Queue[], m
   const [problem, setProblem] = useState<FormProblem>(noProblem);
   const [busy, setBusy] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
+  const queueList = useRef<HTMLUListElement>(null);
+  const lastEditing = useRef<string | null>(null);
+  if (editing) lastEditing.current = editing;
+  useReturnFocus(editing !== null, () => queueList.current?.querySelector<HTMLElement>(`[data-queue="${lastEditing.current}"]`));
   const create = async (e: FormEvent) => {
     e.preventDefault();
     if (!fields.name.trim()) return setProblem({ form: t('admin.errors.validation'), fields: { name: t('admin.errors.field.required') } });
@@ -247,10 +253,11 @@ function Queues({ setup, onSaved }: { setup: Setup; onSaved: (queues: Queue[], m
     <section className="admin-card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('admin.queues.title')}</h2>
       <p className="hint">{t('admin.queues.intro')}</p>
+      <Saved text={saved} />
       {setup.queues.length === 0 ? (
         <p>{t('admin.queues.empty')}</p>
       ) : (
-        <ul className="admin-list" aria-label={t('admin.queues.title')}>
+        <ul className="admin-list" aria-label={t('admin.queues.title')} ref={queueList}>
           {setup.queues.map((q) =>
             editing === q.id ? (
               <QueueEdit
@@ -269,9 +276,11 @@ function Queues({ setup, onSaved }: { setup: Setup; onSaved: (queues: Queue[], m
                   {setup.departments.find((d) => d.id === q.departmentId)?.name ?? t('admin.common.noDepartment')} · {t(`admin.queues.assignments.${q.assignment}`)} ·{' '}
                   {q.memberIds.length ? q.memberIds.map((m) => names.get(m) ?? '').join(', ') : t('admin.queues.nobody')}
                 </p>
-                <button type="button" className="button button--secondary button--small" onClick={() => setEditing(q.id)} aria-label={t('admin.queues.editOf', { name: q.name })}>
-                  {t('admin.common.edit')}
-                </button>
+                <div className="admin-actions">
+                  <button type="button" className="button button--secondary button--small" data-queue={q.id} onClick={() => setEditing(q.id)} aria-label={t('admin.queues.editOf', { name: q.name })}>
+                    {t('admin.common.edit')}
+                  </button>
+                </div>
               </li>
             ),
           )}
@@ -318,7 +327,7 @@ function QueueEdit({ queue, setup, onDone }: { queue: Queue; setup: Setup; onDon
     <li className="admin-item">
       <form className="form admin-form" onSubmit={(e) => void save(e)} noValidate aria-busy={busy} aria-label={t('admin.queues.editOf', { name: queue.name })}>
         <FormMessage problem={problem} />
-        <QueueForm id={id} fields={fields} set={setFields} setup={setup} problem={problem} />
+        <QueueForm id={id} fields={fields} set={setFields} setup={setup} problem={problem} focus />
         <div className="admin-actions">
           <button type="submit" className="button button--small" disabled={busy}>
             {busy ? t('admin.common.saving') : t('admin.common.save')}
@@ -340,7 +349,7 @@ interface RuleRow {
   queueId: string;
 }
 
-function Rules({ setup, onSaved }: { setup: Setup; onSaved: (rules: Setup['rules']) => void }) {
+function Rules({ setup, saved, onSaved }: { setup: Setup; saved: string | null; onSaved: (rules: Setup['rules']) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const counter = useRef(0);
@@ -350,6 +359,10 @@ function Rules({ setup, onSaved }: { setup: Setup; onSaved: (rules: Setup['rules
   const [busy, setBusy] = useState(false);
   const [removing, setRemoving] = useState<number | null>(null);
   const list = useRef<HTMLOListElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const lastRemoving = useRef<number | null>(null);
+  if (removing !== null) lastRemoving.current = removing;
+  useReturnFocus(removing !== null, () => list.current?.querySelector<HTMLElement>(`[data-remove="${lastRemoving.current}"]`) ?? addButton.current);
 
   const change = (key: number, patch: Partial<RuleRow>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...patch } : r)));
   const move = (i: number, by: number) => {
@@ -434,7 +447,7 @@ function Rules({ setup, onSaved }: { setup: Setup; onSaved: (rules: Setup['rules
                   <button type="button" className="button button--secondary button--small" data-rule={r.key} data-move="down" disabled={i === rows.length - 1} onClick={() => move(i, 1)} aria-label={t('admin.rules.downOf', { n: i + 1 })}>
                     {t('admin.rules.down')}
                   </button>
-                  <button type="button" className="button button--secondary button--small" onClick={() => setRemoving(r.key)} aria-label={t('admin.rules.removeOf', { n: i + 1 })}>
+                  <button type="button" className="button button--secondary button--small" data-remove={r.key} onClick={() => setRemoving(r.key)} aria-label={t('admin.rules.removeOf', { n: i + 1 })}>
                     {t('admin.common.remove')}
                   </button>
                 </div>
@@ -455,13 +468,14 @@ function Rules({ setup, onSaved }: { setup: Setup; onSaved: (rules: Setup['rules
           ))}
         </ol>
         <div className="admin-actions">
-          <button type="button" className="button button--secondary" onClick={() => setRows([...rows, row()])}>
+          <button type="button" className="button button--secondary" ref={addButton} onClick={() => setRows([...rows, row()])}>
             {t('admin.rules.add')}
           </button>
           <button type="submit" className="button" disabled={busy}>
             {busy ? t('admin.common.saving') : t('admin.rules.save')}
           </button>
         </div>
+        <Saved text={saved} />
         <p className="hint">{t('admin.rules.saveHint')}</p>
       </form>
     </section>

@@ -113,6 +113,20 @@ export function Confirm({ question, action, busy, onConfirm, onCancel }: { quest
   );
 }
 
+/**
+ * Keyboard focus after a step closes (a form saved or cancelled, a confirmation answered): the element it came
+ * from is gone, so focus moves to `target()` instead of being lost to the page.
+ */
+export function useReturnFocus(open: boolean, target: () => HTMLElement | null | undefined): void {
+  const wasOpen = useRef(open);
+  const find = useRef(target);
+  find.current = target;
+  useEffect(() => {
+    if (wasOpen.current && !open) requestAnimationFrame(() => find.current()?.focus());
+    wasOpen.current = open;
+  }, [open]);
+}
+
 /** A short "Saved." that screen readers announce. */
 export function Saved({ text }: { text: string | null }) {
   return (
