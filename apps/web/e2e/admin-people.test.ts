@@ -336,6 +336,10 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await item.getByRole('button', { name: 'Unarchive Rosa Díaz-Luna' }).click();
       await page.getByRole('status').filter({ hasText: 'Rosa Díaz-Luna can send messages again.' }).waitFor({ timeout: WAIT });
       assert.equal((await admin.call('patients.get', { params: { id: created.id } })).archivedAt, null);
+      // Live: archived elsewhere (here through the API), the list shows it without a reload.
+      await admin.call('patients.archive', { params: { id: created.id } });
+      await item.getByRole('button', { name: 'Unarchive Rosa Díaz-Luna' }).waitFor({ timeout: WAIT });
+      await item.getByText(/· Archived/).waitFor({ timeout: WAIT });
       assert.ok(urls.every((u) => !u.includes('Rosa') && !u.includes('R%C3%B3sa')), 'no name in any request address');
       assert.deepEqual(problems, []);
     } finally {

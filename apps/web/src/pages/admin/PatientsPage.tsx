@@ -2,6 +2,7 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CareTeam, Patient } from '@haven/api';
 import { api } from '../../lib/api.js';
+import { useEvents } from '../../hooks/useEvents.js';
 import { AdminLayout } from './AdminLayout.js';
 import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
 
@@ -25,6 +26,12 @@ export default function PatientsPage() {
   const teams = useLoad(async () => (await api.call('careTeams.list')).items);
   const [results, setResults] = useState<Patient[] | null>(null);
   const replace = (p: Patient) => setResults((r) => (r ? r.map((x) => (x.id === p.id ? p : x)) : r));
+  // Live: a patient on the list archived or unarchived by someone else is shown as they are now.
+  useEvents((e) => {
+    const id = e.patient?.id;
+    if ((e.type !== 'patient.archived' && e.type !== 'patient.unarchived') || !id || !results?.some((x) => x.id === id)) return;
+    api.call('patients.get', { params: { id } }).then(replace, () => undefined);
+  });
   return (
     <AdminLayout title={t('admin.patients.title')}>
       <h1 tabIndex={-1}>{t('admin.patients.title')}</h1>
