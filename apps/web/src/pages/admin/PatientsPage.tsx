@@ -259,16 +259,16 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
     if (!fields.name.trim()) return setProblem({ form: t('admin.errors.validation'), fields: { name: t('admin.errors.field.required') } });
     void act(async () => {
       const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
-      const p = await api.call('patients.update', {
-        params: { id: patient.id },
-        body: {
-          ...(fields.name.trim() !== patient.name ? { name: fields.name.trim() } : {}),
-          ...((fields.dateOfBirth || null) !== patient.dateOfBirth ? { dateOfBirth: fields.dateOfBirth || null } : {}),
-          ...((fields.phone.trim() || null) !== patient.phone ? { phone: fields.phone.trim() || null } : {}),
-          ...((fields.mrn.trim() || null) !== patient.mrn ? { mrn: fields.mrn.trim() || null } : {}),
-          ...(!same(fields.careTeamIds, patient.careTeamIds) ? { careTeamIds: fields.careTeamIds } : {}),
-        },
-      });
+      const body = {
+        ...(fields.name.trim() !== patient.name ? { name: fields.name.trim() } : {}),
+        ...((fields.dateOfBirth || null) !== patient.dateOfBirth ? { dateOfBirth: fields.dateOfBirth || null } : {}),
+        ...((fields.phone.trim() || null) !== patient.phone ? { phone: fields.phone.trim() || null } : {}),
+        ...((fields.mrn.trim() || null) !== patient.mrn ? { mrn: fields.mrn.trim() || null } : {}),
+        ...(!same(fields.careTeamIds, patient.careTeamIds) ? { careTeamIds: fields.careTeamIds } : {}),
+      };
+      // Nothing changed: nothing to send.
+      if (Object.keys(body).length === 0) return setMode('view');
+      const p = await api.call('patients.update', { params: { id: patient.id }, body });
       setMode('view');
       onChanged(p);
       setDone(t('admin.patients.saved', { name: p.name }));

@@ -194,6 +194,7 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
         ...((departmentId || null) !== user.departmentId ? { departmentId: departmentId || null } : {}),
         ...(role !== user.role ? { role } : {}),
       };
+      if (Object.keys(body).length === 0) return setMode('view');
       const u = await api.call('users.update', { params: { id: user.id }, body });
       setMode('view');
       onChanged(u);
