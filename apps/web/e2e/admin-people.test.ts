@@ -256,10 +256,17 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await person.getByRole('button', { name: 'Yes, deactivate' }).click();
       await person.getByRole('status').filter({ hasText: 'Dr Invited is deactivated and signed out.' }).waitFor({ timeout: WAIT });
       await person.getByText(/· Deactivated/).waitFor({ timeout: WAIT });
-      assert.equal(await person.getByRole('button').count(), 0, 'nothing more to do to a deactivated account');
       assert.equal((await admin.call('users.get', { params: { id: invited.id } })).status, 'deactivated');
       assert.equal(await refusedWith(again.call('inbox.counts')), 401, 'deactivation ended the session');
+      assert.equal(await refusedWith(apiSignIn(env.server, practice.slug, 'nurse.invited@adminpeople.test', initialPassword)), 401);
       await axe(page, 'staff page after a deactivation');
+      // A deactivation made by mistake is undone: they sign in again (no old session comes back).
+      await person.getByRole('button', { name: 'Reactivate Dr Invited' }).click();
+      await person.getByRole('status').filter({ hasText: 'Dr Invited can sign in again, with the same password.' }).waitFor({ timeout: WAIT });
+      await person.getByRole('button', { name: 'Deactivate Dr Invited' }).waitFor({ timeout: WAIT });
+      assert.equal((await admin.call('users.get', { params: { id: invited.id } })).status, 'active');
+      assert.equal(await refusedWith(again.call('inbox.counts')), 401);
+      await apiSignIn(env.server, practice.slug, 'nurse.invited@adminpeople.test', initialPassword);
 
       // The pages work in Spanish too.
       await page.getByLabel('Language').selectOption('es');

@@ -97,6 +97,9 @@ export const adminEn = {
     deactivateConfirm: 'Deactivate {{name}}? They are signed out everywhere at once and can no longer sign in. Their messages stay in the record.',
     deactivateYes: 'Yes, deactivate',
     deactivated: '{{name}} is deactivated and signed out.',
+    reactivate: 'Reactivate',
+    reactivateOf: 'Reactivate {{name}}',
+    reactivated: '{{name}} can sign in again, with the same password.',
   },
   patients: {
     title: 'Patients',

@@ -99,6 +99,9 @@ export const adminEs: typeof adminEn = {
     deactivateConfirm: '¿Desactivar a {{name}}? Su sesión se cierra en todas partes de inmediato y ya no podrá iniciar sesión. Sus mensajes se conservan en el expediente.',
     deactivateYes: 'Sí, desactivar',
     deactivated: '{{name}} está desactivado y su sesión se cerró.',
+    reactivate: 'Reactivar',
+    reactivateOf: 'Reactivar a {{name}}',
+    reactivated: '{{name}} puede volver a iniciar sesión, con la misma contraseña.',
   },
   patients: {
     title: 'Pacientes',

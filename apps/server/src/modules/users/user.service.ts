@@ -237,6 +237,22 @@ export class UserService {
   }
 
   /**
+   * Undoes a deactivation (e.g. one made by mistake, or someone coming back): they may sign in again with their
+   * password; no session is restored. Reactivating an active account changes nothing and writes no audit event.
+   */
+  async reactivate(ctx: RequestContext, id: string): Promise<{ ok: true }> {
+    await this.requireAdmin(ctx);
+    const row = await this.store.byId(ctx.actor.orgId, id);
+    if (!row) throw notFound('user');
+    if (row.status === 'active') return { ok: true };
+    await this.db.transaction().execute(async (tx) => {
+      await this.store.update(tx, row.org_id, row.id, { status: 'active', deactivated_at: null });
+      await this.audit.recordFor(tx, ctx, { action: 'users.reactivate', resourceType: 'user', resourceId: row.id, patientId: row.role === 'patient' ? row.id : null });
+    });
+    return { ok: true };
+  }
+
+  /**
    * Deactivates a user and ends every session they have, with its audit event, in one transaction.
    * Returns how many sessions ended. The caller has decided that `by` may do this (API: admins; CLI: the operator).
    */

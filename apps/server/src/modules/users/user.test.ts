@@ -74,6 +74,27 @@ describe('staff accounts', () => {
     await rejects(p.provider.client.call('users.list'), 403, 'forbidden');
   });
 
+  test('a deactivated account can be reactivated by an admin: it signs in again, no old session comes back', async () => {
+    const password = strongPassword();
+    const u = await p.admin.client.call('users.create', { body: { role: 'staff', email: 'comes.back@admin.test', name: 'Comes Back', password } });
+    const old = await signIn(server, 'admin', 'comes.back@admin.test', password);
+    await p.admin.client.call('users.deactivate', { params: { id: u.id } });
+    await rejects(signIn(server, 'admin', 'comes.back@admin.test', password), 401);
+    // Only admins.
+    await rejects(p.provider.client.call('users.reactivate', { params: { id: u.id } }), 403, 'forbidden');
+    await rejects(p.admin.client.call('users.reactivate', { params: { id: uuid() } }), 404);
+    assert.equal((await p.admin.client.call('users.get', { params: { id: u.id } })).status, 'deactivated');
+    await p.admin.client.call('users.reactivate', { params: { id: u.id } });
+    assert.equal((await p.admin.client.call('users.get', { params: { id: u.id } })).status, 'active');
+    await rejects(old.call('inbox.counts'), 401);
+    const again = await signIn(server, 'admin', 'comes.back@admin.test', password);
+    await again.call('inbox.counts');
+    // Again: nothing changes, one audit event only.
+    await p.admin.client.call('users.reactivate', { params: { id: u.id } });
+    const events = await p.compliance.client.call('audit.list', { query: { action: 'users.reactivate' } });
+    assert.equal(events.items.filter((e) => e.resourceId === u.id).length, 1);
+  });
+
   test('a role change takes effect at once and ends the sessions of the person changed; nobody else may make it', async () => {
     const password = strongPassword();
     const u = await p.admin.client.call('users.create', { body: { role: 'staff', email: 'role.change2@admin.test', name: 'Role Change 2', password } });

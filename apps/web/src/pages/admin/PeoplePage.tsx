@@ -222,6 +222,20 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
     }
   };
 
+  const reactivate = async () => {
+    setBusy(true);
+    setProblem(noProblem);
+    try {
+      await api.call('users.reactivate', { params: { id: user.id } });
+      onChanged({ ...user, status: 'active' });
+      setDone(t('admin.people.reactivated', { name: user.name }));
+    } catch (err) {
+      setProblem(problemOf(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <li className={active ? 'admin-item' : 'admin-item admin-item--inactive'} data-testid="person" ref={item}>
       <div className="admin-item__main">
@@ -245,6 +259,13 @@ function PersonItem({ user, departments, onChanged }: { user: User; departments:
               {t('admin.people.deactivate')}
             </button>
           )}
+        </div>
+      )}
+      {mode === 'view' && !active && (
+        <div className="admin-actions">
+          <button type="button" className="button button--secondary button--small" disabled={busy} onClick={() => void reactivate()} aria-label={t('admin.people.reactivateOf', { name: user.name })}>
+            {t('admin.people.reactivate')}
+          </button>
         </div>
       )}
       {mode === 'deactivate' && (
