@@ -347,6 +347,17 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await admin.call('patients.archive', { params: { id: created.id } });
       await item.getByRole('button', { name: 'Unarchive Rosa Díaz-Luna' }).waitFor({ timeout: WAIT });
       await item.getByText(/· Archived/).waitFor({ timeout: WAIT });
+      // The account: deactivating asks first and ends the patient's session; reactivating lets them sign in again.
+      await item.getByRole('button', { name: 'Deactivate the account of Rosa Díaz-Luna' }).click();
+      await item.getByRole('button', { name: 'Yes, deactivate' }).waitFor({ timeout: WAIT });
+      await axe(page, 'patients page, asking before deactivating an account');
+      await item.getByRole('button', { name: 'Yes, deactivate' }).click();
+      await item.getByRole('status').filter({ hasText: 'The account of Rosa Díaz-Luna is deactivated.' }).waitFor({ timeout: WAIT });
+      assert.equal((await admin.call('patients.get', { params: { id: created.id } })).status, 'deactivated');
+      assert.equal(await refusedWith(client.call('threads.list')), 401);
+      await item.getByRole('button', { name: 'Reactivate the account of Rosa Díaz-Luna' }).click();
+      await item.getByRole('status').filter({ hasText: 'Rosa Díaz-Luna can sign in again.' }).waitFor({ timeout: WAIT });
+      await apiSignIn(env.server, practice.slug, 'rosa.diaz@example.test', password);
       assert.ok(urls.every((u) => !u.includes('Rosa') && !u.includes('R%C3%B3sa')), 'no name in any request address');
       assert.deepEqual(problems, []);
     } finally {

@@ -226,7 +226,7 @@ function Register({ careTeams }: { careTeams: CareTeam[] }) {
 function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; careTeams: CareTeam[]; onChanged: (p: Patient) => void }) {
   const { t } = useTranslation();
   const id = useId();
-  const [mode, setMode] = useState<'view' | 'edit' | 'tags' | 'archive'>('view');
+  const [mode, setMode] = useState<'view' | 'edit' | 'tags' | 'archive' | 'deactivate'>('view');
   const [fields, setFields] = useState<PatientFields>(emptyFields);
   const [tags, setTags] = useState<string | null>(null);
   const [problem, setProblem] = useState<FormProblem>(noProblem);
@@ -306,6 +306,15 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
       setDone(t(yes ? 'admin.patients.archivedDone' : 'admin.patients.unarchivedDone', { name: p.name }));
     });
 
+  // The account (signing in), apart from archiving (messaging): deactivating ends every session at once.
+  const setActive = (yes: boolean) =>
+    void act(async () => {
+      await api.call(yes ? 'users.reactivate' : 'users.deactivate', { params: { id: patient.id } });
+      setMode('view');
+      onChanged({ ...patient, status: yes ? 'active' : 'deactivated' });
+      setDone(t(yes ? 'admin.patients.reactivatedDone' : 'admin.patients.deactivatedDone', { name: patient.name }));
+    });
+
   return (
     <li className={patient.archivedAt ? 'admin-item admin-item--inactive' : 'admin-item'} data-testid="patient" ref={item}>
       <h3 className="admin-item__title">{patient.name}</h3>
@@ -327,6 +336,15 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
           <button type="button" className="button button--secondary button--small" onClick={openTags} disabled={busy} aria-label={t('admin.patients.tagsOf', { name: patient.name })}>
             {t('admin.patients.tags')}
           </button>
+          {patient.status === 'active' ? (
+            <button type="button" className="button button--secondary button--small" onClick={() => setMode('deactivate')} aria-label={t('admin.patients.deactivateOf', { name: patient.name })}>
+              {t('admin.patients.deactivate')}
+            </button>
+          ) : (
+            <button type="button" className="button button--secondary button--small" onClick={() => setActive(true)} disabled={busy} aria-label={t('admin.patients.reactivateOf', { name: patient.name })}>
+              {t('admin.patients.reactivate')}
+            </button>
+          )}
           {patient.archivedAt ? (
             <button type="button" className="button button--secondary button--small" onClick={() => archive(false)} disabled={busy} aria-label={t('admin.patients.unarchiveOf', { name: patient.name })}>
               {t('admin.patients.unarchive')}
@@ -337,6 +355,9 @@ function PatientItem({ patient, careTeams, onChanged }: { patient: Patient; care
             </button>
           )}
         </div>
+      )}
+      {mode === 'deactivate' && (
+        <Confirm question={t('admin.patients.deactivateConfirm', { name: patient.name })} action={t('admin.patients.deactivateYes')} busy={busy} onConfirm={() => setActive(false)} onCancel={() => setMode('view')} />
       )}
       {mode === 'archive' && (
         <Confirm question={t('admin.patients.archiveConfirm', { name: patient.name })} action={t('admin.patients.archiveYes')} busy={busy} onConfirm={() => archive(true)} onCancel={() => setMode('view')} />
