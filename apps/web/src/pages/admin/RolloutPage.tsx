@@ -78,7 +78,6 @@ function RolloutForm({ rollout, tags, providers }: { rollout: MessagingRollout; 
         {current.mode === 'everyone' ? t('admin.rollout.nowEveryone') : t('admin.rollout.nowPilot')}
         {current.updatedAt ? ` ${t('admin.rollout.changedAt', { when: formatWhen(current.updatedAt, i18n.language) })}` : ''}
       </p>
-      <Saved text={saved} />
       <FormMessage problem={problem} />
       <fieldset className="admin-fieldset">
         <legend>{t('admin.rollout.modeLegend')}</legend>
@@ -157,6 +156,7 @@ function RolloutForm({ rollout, tags, providers }: { rollout: MessagingRollout; 
       <button type="submit" className="button" disabled={busy}>
         {busy ? t('admin.common.saving') : t('admin.rollout.save')}
       </button>
+      <Saved text={saved} />
     </form>
   );
 }
