@@ -96,6 +96,7 @@ users.list                       401   403   403   403   403   403   ok    403  
 users.get                        401   403   403   403   403   403   ok    403   401   404   403   403
 users.update                     401   403   403   403   403   403   ok    403   401   404   403   403
 users.deactivate                 401   403   403   403   403   403   ok    403   401   404   403   403
+users.reactivate                 401   403   403   403   403   403   ok    403   401   404   403   403
 
 patients.create                  401   403   403   ok    ok    ok    ok    403   401   404   404   403
 patients.list                    401   ok    ok    ok    ok    ok    ok    403   401   ok    ok    ok
@@ -721,6 +722,11 @@ const REQUESTS: Record<string, Request> = {
   'users.deactivate': async (a) => {
     const u = await freshStaff();
     return attempt(client(a).call('users.deactivate', { params: { id: u.id } }));
+  },
+  'users.reactivate': async (a) => {
+    const u = await freshStaff();
+    await w.A.admin.client.call('users.deactivate', { params: { id: u.id } });
+    return attempt(client(a).call('users.reactivate', { params: { id: u.id } }));
   },
 
   // patients
@@ -1369,6 +1375,7 @@ describe('forged ids', () => {
       ['users.get (a patient id)', () => A.admin.client.call('users.get', { params: { id: A.patientA.id } }), () => A.admin.client.call('users.get', { params: { id: r() } })],
       ['users.update', () => bAdmin.call('users.update', { params: { id: staffForB.id }, body: { name: 'x' } }), () => bAdmin.call('users.update', { params: { id: r() }, body: { name: 'x' } })],
       ['users.deactivate', () => bAdmin.call('users.deactivate', { params: { id: staffForB.id } }), () => bAdmin.call('users.deactivate', { params: { id: r() } })],
+      ['users.reactivate', () => bAdmin.call('users.reactivate', { params: { id: staffForB.id } }), () => bAdmin.call('users.reactivate', { params: { id: r() } })],
       ['careTeams.members.add', () => bAdmin.call('careTeams.members.add', { params: { id: teamForAdd.id }, body: { userId: B.provider.id } }), () => bAdmin.call('careTeams.members.add', { params: { id: r() }, body: { userId: B.provider.id } })],
       ['careTeams.members.remove (team)', () => bAdmin.call('careTeams.members.remove', { params: { id: teamForRemove.id, userId: A.otherProvider.id } }), () => bAdmin.call('careTeams.members.remove', { params: { id: r(), userId: A.otherProvider.id } })],
       ['careTeams.members.remove (user)', () => A.admin.client.call('careTeams.members.remove', { params: { id: teamForRemove.id, userId: B.provider.id } }), () => A.admin.client.call('careTeams.members.remove', { params: { id: teamForRemove.id, userId: r() } })],
@@ -1598,7 +1605,8 @@ describe('mass assignment', () => {
         method: 'PATCH',
         path: `/users/${A.nurse.id}`,
         base: () => ({ name: 'Nurse A orga' }),
-        extras: ['role', 'orgId', 'organizationId', 'id', 'status', 'email'],
+        // (`role` is a field of users.update: admins change staff roles; see "no role escalation" below.)
+        extras: ['orgId', 'organizationId', 'id', 'status', 'email', 'mfaEnabled'],
         control: (body) => admin.call('users.update', { params: { id: A.nurse.id }, body: body as never }),
       },
     ];
@@ -1669,10 +1677,19 @@ describe('mass assignment', () => {
 
   test('no role escalation through the role field', async () => {
     await rejects(w.A.admin.client.call('users.create', { body: { role: 'patient' as never, email: `r.${uniq()}@orga.test`, name: 'Role Patient' } }), 400, 'validation_failed');
-    await rejects(w.A.admin.client.call('users.update', { params: { id: w.A.nurse.id }, body: { role: 'admin' } as never }), 400, 'validation_failed');
+    // users.update takes a staff role from an admin only: nobody else, not for themselves, not across organizations,
+    // never the patient role, and an admin not for their own account.
+    await rejects(w.A.admin.client.call('users.update', { params: { id: w.A.nurse.id }, body: { role: 'patient' } as never }), 400, 'validation_failed');
+    await rejects(w.A.nurse.client.call('users.update', { params: { id: w.A.nurse.id }, body: { role: 'admin' } }), 403, 'forbidden');
+    await rejects(w.A.provider.client.call('users.update', { params: { id: w.A.provider.id }, body: { role: 'admin' } }), 403, 'forbidden');
+    await rejects(w.A.compliance.client.call('users.update', { params: { id: w.A.nurse.id }, body: { role: 'admin' } }), 403, 'forbidden');
+    await rejects(w.B.admin.client.call('users.update', { params: { id: w.A.nurse.id }, body: { role: 'admin' } }), 404, 'not_found');
+    await rejects(w.A.admin.client.call('users.update', { params: { id: w.A.admin.id }, body: { role: 'staff' } }), 409, 'conflict');
     await rejects(w.A.provider.client.call('users.create', { body: { role: 'admin', email: `r.${uniq()}@orga.test`, name: 'Self Made Admin' } }), 403, 'forbidden');
     const rows = await w.server.sql<{ role: string }>(`select role from users where id = $1`, [w.A.nurse.id]);
     assert.equal(rows.rows[0]!.role, 'staff');
+    const admins = await w.server.sql<{ role: string }>(`select role from users where id = $1`, [w.A.admin.id]);
+    assert.equal(admins.rows[0]!.role, 'admin');
   });
 });
 

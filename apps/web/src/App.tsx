@@ -25,6 +25,9 @@ const CompliancePage = lazy(() => import('./insights/CompliancePage.js'));
 
 const NotificationSettingsPage = lazy(() => import('./pages/NotificationSettingsPage.js'));
 
+// Admin settings: a separate chunk, loaded when an admin opens them (the patient app never downloads it).
+const AdminRoutes = lazy(() => import('./pages/admin/AdminRoutes.js'));
+
 /**
  * Routes. URLs carry only ids and view names: never message text, subjects or names.
  *   /sign-in                       both
@@ -33,6 +36,7 @@ const NotificationSettingsPage = lazy(() => import('./pages/NotificationSettings
  *   /staff/mentions, /staff/internal, /staff/broadcasts   (lazily loaded)
  *   /staff/analytics (admins), /staff/compliance (compliance officers: their start page)
  *   /staff/admin/…, /staff/my/…     operations settings (pages/admin/operations/sections.ts), lazily loaded
+ *   /staff/admin, /staff/admin/<section>                 admin settings (admins only; see pages/admin/sections.ts)
  *   /, /inbox                      the right start page for who is signed in (notification links open /inbox)
  */
 export function App() {
@@ -57,6 +61,7 @@ export function App() {
         <Route path="/staff/compliance" element={<Suspense fallback={<Loading />}><CompliancePage /></Suspense>} />
         {operationsRoutes.map((r) => <Route key={r.path} path={r.path} element={<Suspense fallback={<Loading />}><OperationsPage page={r.page} /></Suspense>} />)}
         <Route path="/staff/settings" element={<Suspense fallback={<Loading />}><NotificationSettingsPage /></Suspense>} />
+        <Route path="/staff/admin/*" element={<Suspense fallback={<Loading />}><AdminRoutes /></Suspense>} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

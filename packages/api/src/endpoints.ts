@@ -216,6 +216,7 @@ export const endpoints = {
   'users.get': def({ method: 'GET', path: '/users/:id', summary: 'Get a staff user', tag: 'users', auth: 'session', params: IdParams, status: 200, response: User }),
   'users.update': def({ method: 'PATCH', path: '/users/:id', summary: 'Update a staff user', tag: 'users', auth: 'session', params: IdParams, body: UserUpdate, status: 200, response: User }),
   'users.deactivate': def({ method: 'POST', path: '/users/:id/deactivate', summary: 'Deactivate a user (staff or patient); ends all their sessions', tag: 'users', auth: 'session', params: IdParams, status: 200, response: Ok }),
+  'users.reactivate': def({ method: 'POST', path: '/users/:id/reactivate', summary: 'Reactivate a deactivated user (staff or patient): they may sign in again with their password (admin)', tag: 'users', auth: 'session', params: IdParams, status: 200, response: Ok }),
 
   // patients
   'patients.create': def({ method: 'POST', path: '/patients', summary: 'Register a patient', tag: 'patients', auth: 'session', body: PatientCreate, status: 201, response: Patient }),

@@ -23,6 +23,7 @@ export const routes: { readonly [K in OperationId]: { readonly method: HttpMetho
   'users.get': { method: 'GET', path: '/users/:id' },
   'users.update': { method: 'PATCH', path: '/users/:id', body: true },
   'users.deactivate': { method: 'POST', path: '/users/:id/deactivate' },
+  'users.reactivate': { method: 'POST', path: '/users/:id/reactivate' },
   'patients.create': { method: 'POST', path: '/patients', body: true },
   'patients.list': { method: 'GET', path: '/patients' },
   'patients.get': { method: 'GET', path: '/patients/:id' },

@@ -34,6 +34,8 @@ export const UserUpdate = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     departmentId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    /** A new staff role. Changing it ends the person's sessions (they sign in again with the new role); admins cannot change their own. */
+    role: Type.Optional(StaffRole),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,11 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         </Link>
         <InsightsNav session={session} />
         <div className="app-header__tools">
+          {session?.user.role === 'admin' && (
+            <Link className="app-header__link" to="/staff/admin">
+              {t('admin.nav.headerLink')}
+            </Link>
+          )}
           <OperationsHeaderLinks />
           <Link className="app-header__link" to={isStaff(session) ? '/staff/settings' : '/messages/settings'}>{t('patientSettings.nav')}</Link>
           <LanguagePicker />

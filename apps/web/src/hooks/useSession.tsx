@@ -104,4 +104,5 @@ export function useSession(): SessionState {
 export const isStaff = (s: SessionInfo | null): boolean => s !== null && s.user.role !== 'patient';
 
 /** Where a signed-in person starts: compliance officers on the audit trail (they have no inbox), other staff on the inbox, patients on their messages. */
-export const startPage = (s: SessionInfo | null): string => (s?.user.role === 'compliance' ? '/staff/compliance' : isStaff(s) ? '/staff/inbox' : '/messages');
+export const startPage = (s: SessionInfo | null): string =>
+  s?.user.role === 'compliance' ? '/staff/compliance' : s?.user.role === 'admin' ? '/staff/admin' : isStaff(s) ? '/staff/inbox' : '/messages';

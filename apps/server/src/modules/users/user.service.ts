@@ -185,12 +185,27 @@ export class UserService {
     const row = await this.store.byId(ctx.actor.orgId, id);
     if (!row || row.role === 'patient') throw notFound('user');
     if (input.departmentId && !(await this.orgs.departmentExists(ctx.actor.orgId, input.departmentId))) throw notFound('department');
+    const roleChange = input.role !== undefined && input.role !== row.role ? input.role : undefined;
+    // An admin who demoted themselves could leave the practice without one: another admin changes an admin's role.
+    if (roleChange && id === ctx.actor.userId) {
+      throw new AppError('conflict', 'You cannot change your own role', { errors: [{ path: '/body/role', message: 'You cannot change your own role' }] });
+    }
     await this.db.transaction().execute(async (tx) => {
-      await this.store.update(tx, ctx.actor.orgId, id, {
+      const set = {
         ...(input.name ? { name_ct: await this.cipher.seal(row.key_id, row.org_id, id, 'name', input.name) } : {}),
         ...(input.departmentId !== undefined ? { department_id: input.departmentId } : {}),
+        ...(roleChange ? { role: roleChange } : {}),
+      };
+      // Nothing to change (e.g. the role it already has): no UPDATE without columns.
+      if (Object.keys(set).length > 0) await this.store.update(tx, ctx.actor.orgId, id, set);
+      // A new role ends every session: no open page or event socket keeps what the old role was given.
+      const sessionsEnded = roleChange ? await this.sessions.revokeAllForUser(tx, id, 'role_changed') : 0;
+      await this.audit.recordFor(tx, ctx, {
+        action: 'users.update',
+        resourceType: 'user',
+        resourceId: id,
+        details: { fields: Object.keys(input).sort().join(','), ...(roleChange ? { roleFrom: row.role, roleTo: roleChange, sessionsEnded } : {}) },
       });
-      await this.audit.recordFor(tx, ctx, { action: 'users.update', resourceType: 'user', resourceId: id, details: { fields: Object.keys(input).sort().join(',') } });
     });
     return this.getStaff(ctx, id);
   }
@@ -218,6 +233,22 @@ export class UserService {
     if (!row) throw notFound('user');
     if (id === ctx.actor.userId) throw new AppError('conflict', 'You cannot deactivate yourself');
     await this.deactivateRecord(row, { actorId: ctx.actor.userId, actorRole: ctx.actor.role, address: ctx.address });
+    return { ok: true };
+  }
+
+  /**
+   * Undoes a deactivation (e.g. one made by mistake, or someone coming back): they may sign in again with their
+   * password; no session is restored. Reactivating an active account changes nothing and writes no audit event.
+   */
+  async reactivate(ctx: RequestContext, id: string): Promise<{ ok: true }> {
+    await this.requireAdmin(ctx);
+    const row = await this.store.byId(ctx.actor.orgId, id);
+    if (!row) throw notFound('user');
+    if (row.status === 'active') return { ok: true };
+    await this.db.transaction().execute(async (tx) => {
+      await this.store.update(tx, row.org_id, row.id, { status: 'active', deactivated_at: null });
+      await this.audit.recordFor(tx, ctx, { action: 'users.reactivate', resourceType: 'user', resourceId: row.id, patientId: row.role === 'patient' ? row.id : null });
+    });
     return { ok: true };
   }
 

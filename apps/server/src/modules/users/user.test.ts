@@ -73,6 +73,61 @@ describe('staff accounts', () => {
     await rejects(p.admin.client.call('users.get', { params: { id: p.patientA.id } }), 404);
     await rejects(p.provider.client.call('users.list'), 403, 'forbidden');
   });
+
+  test('a deactivated account can be reactivated by an admin: it signs in again, no old session comes back', async () => {
+    const password = strongPassword();
+    const u = await p.admin.client.call('users.create', { body: { role: 'staff', email: 'comes.back@admin.test', name: 'Comes Back', password } });
+    const old = await signIn(server, 'admin', 'comes.back@admin.test', password);
+    await p.admin.client.call('users.deactivate', { params: { id: u.id } });
+    await rejects(signIn(server, 'admin', 'comes.back@admin.test', password), 401);
+    // Only admins.
+    await rejects(p.provider.client.call('users.reactivate', { params: { id: u.id } }), 403, 'forbidden');
+    await rejects(p.admin.client.call('users.reactivate', { params: { id: uuid() } }), 404);
+    assert.equal((await p.admin.client.call('users.get', { params: { id: u.id } })).status, 'deactivated');
+    await p.admin.client.call('users.reactivate', { params: { id: u.id } });
+    assert.equal((await p.admin.client.call('users.get', { params: { id: u.id } })).status, 'active');
+    await rejects(old.call('inbox.counts'), 401);
+    const again = await signIn(server, 'admin', 'comes.back@admin.test', password);
+    await again.call('inbox.counts');
+    // Again: nothing changes, one audit event only.
+    await p.admin.client.call('users.reactivate', { params: { id: u.id } });
+    const events = await p.compliance.client.call('audit.list', { query: { action: 'users.reactivate' } });
+    assert.equal(events.items.filter((e) => e.resourceId === u.id).length, 1);
+  });
+
+  test('a role change takes effect at once and ends the sessions of the person changed; nobody else may make it', async () => {
+    const password = strongPassword();
+    const u = await p.admin.client.call('users.create', { body: { role: 'staff', email: 'role.change2@admin.test', name: 'Role Change 2', password } });
+    const before = await signIn(server, 'admin', 'role.change2@admin.test', password);
+    await rejects(before.call('users.list'), 403, 'forbidden');
+    // Not an admin: refused, and nothing changed.
+    await rejects(p.provider.client.call('users.update', { params: { id: u.id }, body: { role: 'admin' } }), 403, 'forbidden');
+    await rejects(before.call('users.update', { params: { id: u.id }, body: { role: 'admin' } }), 403, 'forbidden');
+    assert.equal((await p.admin.client.call('users.get', { params: { id: u.id } })).role, 'staff');
+    // Only staff roles; never a patient's account.
+    await rejects(p.admin.client.call('users.update', { params: { id: u.id }, body: { role: 'patient' } as never }), 400);
+    await rejects(p.admin.client.call('users.update', { params: { id: p.patientA.id }, body: { role: 'staff' } }), 404);
+    // An admin cannot change their own role (the practice keeps an admin), with the field named.
+    await rejects(p.admin.client.call('users.update', { params: { id: p.admin.id }, body: { role: 'staff' } }), 409, 'conflict');
+    assert.equal((await p.admin.client.call('users.get', { params: { id: p.admin.id } })).role, 'admin');
+    // The change: the old session is over (401), a new sign-in has the new role.
+    const changed = await p.admin.client.call('users.update', { params: { id: u.id }, body: { role: 'provider', name: 'Dr Role Change' } });
+    assert.equal(changed.role, 'provider');
+    assert.equal(changed.name, 'Dr Role Change');
+    await rejects(before.call('inbox.counts'), 401);
+    const after = await signIn(server, 'admin', 'role.change2@admin.test', password);
+    const session = await after.call('auth.session');
+    assert.equal(session.user.role, 'provider');
+    // The same role again changes nothing and ends no session.
+    await p.admin.client.call('users.update', { params: { id: u.id }, body: { role: 'provider' } });
+    await after.call('inbox.counts');
+    // Audited, with the old and new role.
+    const events = await p.compliance.client.call('audit.list', { query: { action: 'users.update' } });
+    const roleEvent = events.items.find((e) => e.resourceId === u.id && e.details['roleTo'] === 'provider');
+    assert.ok(roleEvent, 'the role change is audited');
+    assert.equal(roleEvent.details['roleFrom'], 'staff');
+    assert.equal(roleEvent.details['sessionsEnded'], 1);
+  });
 });
 
 describe('patients', () => {

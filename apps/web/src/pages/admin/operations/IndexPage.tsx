@@ -7,7 +7,7 @@ import { operationsSections } from './sections.js';
 export default function IndexPage() {
   const { t } = useTranslation();
   return (
-    <OpsFrame who="admin" isIndex title={t('operations.index.title')} intro={t('operations.index.intro')}>
+    <OpsFrame who="admin" title={t('operations.index.title')} intro={t('operations.index.intro')}>
       <ul className="ops__index">
         {operationsSections.map((s) => (
           <li key={s.path}>

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { Department, StaffStatus } from '@haven/api';
+import { AdminLayout } from '../AdminLayout.js';
 import { Layout } from '../../../components/Layout.js';
 import { useSession } from '../../../hooks/useSession.js';
 import { api, isApiError } from '../../../lib/api.js';
@@ -16,7 +17,7 @@ const allowed = (role: string | undefined, who: Audience): boolean => (who === '
  * The frame of every page of this area: the app's header, the page heading, a way back to the settings list, and
  * the refusal page for anyone else (the API refuses them too; this only spares them a page of errors).
  */
-export function OpsFrame({ title, who, intro, children, isIndex }: { title: string; who: Audience; intro?: string; children: ReactNode; isIndex?: boolean }) {
+export function OpsFrame({ title, who, intro, children }: { title: string; who: Audience; intro?: string; children: ReactNode }) {
   const { t } = useTranslation();
   const { session } = useSession();
   if (!allowed(session?.user.role, who)) {
@@ -30,19 +31,16 @@ export function OpsFrame({ title, who, intro, children, isIndex }: { title: stri
       </Layout>
     );
   }
+  // Admin pages sit in the admin settings (their navigation lists every section); providers' own pages do not.
+  const Frame = who === 'admin' ? AdminLayout : Layout;
   return (
-    <Layout title={title}>
+    <Frame title={title}>
       <div className="ops">
-        {who === 'admin' && !isIndex && (
-          <nav aria-label={t('operations.breadcrumb')} className="ops__crumbs">
-            <Link to="/staff/admin/operations">{t('operations.index.title')}</Link>
-          </nav>
-        )}
         <h1 tabIndex={-1}>{title}</h1>
         {intro && <p className="hint ops__intro">{intro}</p>}
         {children}
       </div>
-    </Layout>
+    </Frame>
   );
 }
 
