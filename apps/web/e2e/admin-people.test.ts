@@ -29,7 +29,7 @@ async function refusedWith(call: Promise<unknown>): Promise<number> {
 
 /** Opens one admin section from the settings navigation and waits for its heading. */
 async function openSection(page: Page, link: string, heading = link): Promise<void> {
-  await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: link, exact: true }).click();
+  await page.getByRole('navigation', { name: 'Settings', exact: true }).getByRole('link', { name: link, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: WAIT });
 }
 
@@ -49,11 +49,12 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
     const admin = practice.admin.client;
     try {
       await signIn(page, practice.admin.email, practice.admin.password);
-      await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
-      // Admins have the settings link in the header.
+      // Admins start in the practice settings (and have its link in the header on every page).
+      await page.getByRole('heading', { level: 1, name: 'Practice settings' }).waitFor({ timeout: WAIT });
       await page.getByRole('link', { name: 'Practice settings' }).click();
       await page.getByRole('heading', { level: 1, name: 'Practice settings' }).waitFor({ timeout: WAIT });
-      assert.equal(await page.getByRole('navigation', { name: 'Settings' }).getByRole('link').count(), 7);
+      // The overview and the 14 sections: 6 here, 8 of the operations settings (hours … crisis words).
+      assert.equal(await page.getByRole('navigation', { name: 'Settings', exact: true }).getByRole('link').count(), 15);
       await axe(page, 'admin settings overview');
       await shot(page, 'admin-overview');
 
@@ -285,7 +286,7 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
     const admin = practice.admin.client;
     try {
       await signIn(page, practice.admin.email, practice.admin.password);
-      await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
+      await page.getByRole('heading', { level: 1, name: 'Practice settings' }).waitFor({ timeout: WAIT });
       await page.goto('/staff/admin/patients');
       await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor({ timeout: WAIT });
       await axe(page, 'patients page');
@@ -375,7 +376,7 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       for (const url of ['/staff/admin', '/staff/admin/people', '/staff/admin/routing']) {
         await page.goto(url);
         await page.getByRole('heading', { level: 1, name: 'You do not have access to this page' }).waitFor({ timeout: WAIT });
-        assert.equal(await page.getByRole('navigation', { name: 'Settings' }).count(), 0);
+        assert.equal(await page.getByRole('navigation', { name: 'Settings', exact: true }).count(), 0);
         assert.equal(await page.getByRole('button', { name: 'Create the account' }).count(), 0);
       }
       await axe(page, 'the admin page refused to a provider');
@@ -395,7 +396,7 @@ describe('admin settings in Chromium', { timeout: 300_000 }, () => {
       await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
       await patient.page.goto('/staff/admin');
       await patient.page.getByRole('heading', { level: 1, name: 'Your messages' }).waitFor({ timeout: WAIT });
-      assert.equal(await patient.page.getByRole('navigation', { name: 'Settings' }).count(), 0);
+      assert.equal(await patient.page.getByRole('navigation', { name: 'Settings', exact: true }).count(), 0);
       await patient.context.close();
       assert.deepEqual(problems, []);
     } finally {

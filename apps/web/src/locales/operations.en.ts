@@ -3,7 +3,7 @@
  * times, crisis lexicon; providers and staff: their own availability and templates). Registered as `operations`.
  */
 export const operationsEn = {
-  headerNav: 'Settings',
+  headerNav: 'Your settings',
   breadcrumb: 'Settings',
   saving: 'Saving…',
   saved: 'Saved.',
@@ -45,7 +45,7 @@ export const operationsEn = {
     crisisLexiconHint: 'The words and phrases that mark a message as a crisis.',
   },
   index: {
-    title: 'Practice settings',
+    title: 'Hours, cover and automatic replies',
     intro: 'Hours, who is available, and what patients are told automatically.',
   },
   hours: {

@@ -3,7 +3,7 @@ import type { operationsEn } from './operations.en.js';
 
 /** Español de los ajustes de operación (tipado contra el inglés: falta un texto, falla la comprobación de tipos). */
 export const operationsEs: Strings<typeof operationsEn> = {
-  headerNav: 'Ajustes',
+  headerNav: 'Sus ajustes',
   breadcrumb: 'Ajustes',
   saving: 'Guardando…',
   saved: 'Guardado.',
@@ -45,7 +45,7 @@ export const operationsEs: Strings<typeof operationsEn> = {
     crisisLexiconHint: 'Las palabras y frases que marcan un mensaje como crisis.',
   },
   index: {
-    title: 'Ajustes de la consulta',
+    title: 'Horarios, suplencias y respuestas automáticas',
     intro: 'Horarios, quién está disponible y lo que se dice a los pacientes de forma automática.',
   },
   hours: {
