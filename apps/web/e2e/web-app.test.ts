@@ -63,6 +63,8 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
     const note = 'Internal: check last X-ray before the visit';
     const retried = 'Thank you, see you tomorrow.';
     try {
+      // The practice answers health questions within 30 minutes: a new one is "Due soon" in the inbox at once.
+      await practice.admin.client.call('sla.targets.replace', { body: { targets: [{ topic: 'clinical_question', priority: 'routine', responseMinutes: 30 }] } });
       // Staff first: the inbox is open before the patient writes, so the new thread must arrive live.
       await signIn(staff.page, practice.nurse.email, practice.nurse.password);
       await staff.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor({ timeout: WAIT });
@@ -101,6 +103,8 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       const row = staff.page.getByTestId('inbox-list').getByRole('link', { name: new RegExp(subject) });
       await row.waitFor({ timeout: WAIT });
       assert.equal(await staff.page.getByTestId('count-unassigned').innerText().then((s) => s.trim().split(/\s/)[0]), '1');
+      await row.getByText('Due soon').waitFor({ timeout: WAIT });
+      assert.equal(await row.getByText('Overdue').count(), 0);
       await shot(staff.page, 'staff-inbox');
       await row.click();
       await staff.page.getByRole('heading', { level: 1, name: subject }).waitFor({ timeout: WAIT });

@@ -191,6 +191,7 @@ export const en = {
     empty: 'Nothing here right now.',
     due: 'Answer due {{when}}',
     overdue: 'Overdue',
+    dueSoon: 'Due soon',
     urgent: 'Urgent',
     state: {
       unassigned: 'Unassigned',

@@ -187,6 +187,7 @@ export const es: Messages = {
     empty: 'No hay nada aquí por ahora.',
     due: 'Responder antes de: {{when}}',
     overdue: 'Atrasado',
+    dueSoon: 'Vence pronto',
     urgent: 'Urgente',
     state: {
       unassigned: 'Sin asignar',

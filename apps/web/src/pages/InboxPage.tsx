@@ -11,6 +11,19 @@ import { formatWhen, topicLabel } from '../lib/format.js';
 /** Urgent conversations first (a crisis never waits below routine ones); otherwise the server's order, soonest due first. */
 const urgentFirst = (list: Thread[]): Thread[] => [...list].sort((a, b) => Number(b.workflow?.priority === 'urgent') - Number(a.workflow?.priority === 'urgent'));
 
+/** A conversation due within this long (and not yet overdue) is marked "Due soon". */
+const DUE_SOON_MS = 60 * 60_000;
+
+/** Where a conversation stands against its response-time target, at `now` (the server's flag, or the time passing). */
+function slaBadge(th: Thread, now: number): 'overdue' | 'dueSoon' | null {
+  const w = th.workflow;
+  if (!w || w.state === 'closed' || w.state === 'awaiting_patient') return w?.overdue ? 'overdue' : null;
+  if (w.overdue) return 'overdue';
+  if (!w.dueAt) return null;
+  const left = Date.parse(w.dueAt) - now;
+  return left <= 0 ? 'overdue' : left <= DUE_SOON_MS ? 'dueSoon' : null;
+}
+
 const VIEWS: InboxView[] = ['mine', 'unassigned', 'care_teams', 'department', 'urgent', 'overdue', 'awaiting_patient', 'closed'];
 
 /** The staff inbox: the views the API offers with their counts, soonest due first; live as threads change. */
@@ -25,6 +38,12 @@ export function InboxPage() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // The badges follow the clock: "Due soon" and "Overdue" appear without a reload.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const tick = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(tick);
+  }, []);
 
   const load = useCallback(async () => {
     try {
@@ -110,7 +129,8 @@ export function InboxPage() {
                     )}
                     <span className="thread-item__badges">
                       {th.workflow?.priority === 'urgent' && <span className="badge badge--urgent">{t('inbox.urgent')}</span>}
-                      {th.workflow?.overdue && <span className="badge badge--urgent">{t('inbox.overdue')}</span>}
+                      {slaBadge(th, now) === 'overdue' && <span className="badge badge--urgent">{t('inbox.overdue')}</span>}
+                      {slaBadge(th, now) === 'dueSoon' && <span className="badge badge--soon">{t('inbox.dueSoon')}</span>}
                       {th.unreadCount > 0 && <span className="badge">{t('inbox.unread', { count: th.unreadCount })}</span>}
                     </span>
                   </Link>

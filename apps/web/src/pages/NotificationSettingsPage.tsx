@@ -5,6 +5,7 @@ import type { OperationInput, OperationOutput } from '@haven/api';
 import { Layout } from '../components/Layout.js';
 import { isStaff, useSession } from '../hooks/useSession.js';
 import { api, isApiError } from '../lib/api.js';
+import { fieldProblems } from '../lib/problems.js';
 import { formatWhen } from '../lib/format.js';
 import { currentSubscription, isIosBrowserTab, pushSupport, subscribe, subscriptionBody, type PushSupport } from '../lib/pwa.js';
 import '../styles/patientSettings.css';
@@ -71,11 +72,11 @@ function changes(p: Prefs, f: Form): PrefsUpdate {
 
 /** The field an API validation error names (`/body/smsPhone`, `/body/quietHours/timeZone` …). */
 function fieldOf(path: string): Field | null {
-  if (path.startsWith('/body/email')) return 'email';
-  if (path.startsWith('/body/smsPhone')) return 'smsPhone';
-  if (path.startsWith('/body/quietHours/timeZone')) return 'timeZone';
-  if (path.startsWith('/body/quietHours')) return 'quietHours';
-  if (path.startsWith('/body/batchWindowMinutes')) return 'batch';
+  if (path.startsWith('/email')) return 'email';
+  if (path.startsWith('/smsPhone')) return 'smsPhone';
+  if (path.startsWith('/quietHours/timeZone')) return 'timeZone';
+  if (path.startsWith('/quietHours')) return 'quietHours';
+  if (path.startsWith('/batchWindowMinutes')) return 'batch';
   return null;
 }
 
@@ -153,7 +154,7 @@ export default function NotificationSettingsPage() {
     } catch (err) {
       const next: Partial<Record<Field, string>> = {};
       if (isApiError(err, 400)) {
-        for (const x of err.problem.errors ?? []) {
+        for (const x of fieldProblems(err)) {
           const f = fieldOf(x.path);
           if (f) next[f] = t(f === 'batch' ? 'patientSettings.errors.batch' : `patientSettings.errors.${f}`);
         }

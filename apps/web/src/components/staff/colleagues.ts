@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { HavenApiError } from '@haven/api';
 import { api, isApiError } from '../../lib/api.js';
+import { fieldProblems } from '../../lib/problems.js';
 
 /** A provider or staff member of the practice, as the staff directory (`availability.staff.list`) gives them. */
 export interface Colleague {
@@ -58,7 +59,7 @@ export interface FieldProblem {
 export function problemsOf(err: unknown): { code: string; status: number; fields: FieldProblem[]; detail: string } | null {
   if (!isApiError(err)) return null;
   const e: HavenApiError = err;
-  const fields = (e.problem.errors ?? []).map((x) => ({ field: x.path.replace(/^\/body\//, '').replace(/^\//, '').split('/')[0] ?? '', message: x.message }));
+  const fields = fieldProblems(e).map((x) => ({ field: x.field, message: x.message }));
   return { code: e.code, status: e.status, fields, detail: e.problem.detail ?? e.problem.title };
 }
 

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { isApiError } from '../../lib/api.js';
+import { fieldProblems } from '../../lib/problems.js';
 
 /** What a refused save means for the form: a message for the whole form and one per field (by the field's path). */
 export interface FormProblem {
@@ -19,8 +20,8 @@ export const noProblem: FormProblem = { form: null, fields: {} };
 export function problemOf(err: unknown, t: TFunction): FormProblem {
   if (!isApiError(err)) return { form: t('admin.errors.network'), fields: {} };
   const fields: Record<string, string> = {};
-  for (const e of err.problem.errors ?? []) {
-    const key = e.path.replace(/^\/body\/?/, '');
+  for (const e of fieldProblems(err)) {
+    const key = e.path.slice(1);
     const last = key.split('/').pop() ?? '';
     const base = err.code === 'conflict' ? 'admin.errors.conflictField' : 'admin.errors.field';
     fields[key] = t(`${base}.${last}`, { defaultValue: t(`${base}.other`) });

@@ -7,6 +7,7 @@ import { AdminLayout } from '../AdminLayout.js';
 import { Layout } from '../../../components/Layout.js';
 import { useSession } from '../../../hooks/useSession.js';
 import { api, isApiError } from '../../../lib/api.js';
+import { fieldProblems } from '../../../lib/problems.js';
 
 /** Who may open a page: practice admins, or the providers and staff who manage their own settings. */
 export type Audience = 'admin' | 'clinician';
@@ -111,7 +112,7 @@ export interface Problem {
  */
 export function problemFrom(err: unknown, t: TFunction): Problem {
   if (!isApiError(err)) return { message: t('app.errorGeneric'), fields: [] };
-  const fields = (err.problem.errors ?? []).map((e) => ({ path: e.path.replace(/^\/body(?=\/)/, ''), message: e.message }));
+  const fields = fieldProblems(err).map((e) => ({ path: e.path, message: e.message }));
   const detail = err.problem.detail ?? '';
   switch (err.status) {
     case 403:
