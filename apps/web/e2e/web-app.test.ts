@@ -144,6 +144,14 @@ describe('web app in Chromium', { timeout: 280_000 }, () => {
       assert.equal(await patient.page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the page was not reloaded');
       assert.equal(patient.page.url(), patientThreadUrl);
       await patient.page.getByTestId('message').filter({ hasText: first }).getByText('Read').waitFor({ timeout: WAIT });
+
+      // The patient thanks the care team with a reaction; staff see it live on their side.
+      const answered = patient.page.getByTestId('message').filter({ hasText: answer });
+      await answered.getByRole('button', { name: 'React', exact: true }).click();
+      await answered.getByRole('button', { name: 'React with 👍' }).click();
+      await answered.getByRole('button', { name: '👍: 1 reaction, yours. Press to take it back.' }).waitFor({ timeout: WAIT });
+      await staff.page.getByTestId('message').filter({ hasText: answer }).getByRole('button', { name: '👍: 1 reaction. Press to add yours.' }).waitFor({ timeout: WAIT });
+      await axe(patient.page, 'patient thread with a reaction');
       assert.equal(await patient.page.getByText(note).count(), 0, 'the internal note never reaches the patient');
       await axe(patient.page, 'patient thread page');
       await shot(patient.page, 'patient-thread');

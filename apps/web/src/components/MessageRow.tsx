@@ -5,6 +5,7 @@ import type { PendingMessage } from '../hooks/useThread.js';
 import { formatWhen } from '../lib/format.js';
 import { MessageActions } from './MessageActions.js';
 import { MessageAttachments } from './MessageAttachments.js';
+import { Reactions } from './Reactions.js';
 
 export type Row = { kind: 'message'; message: Message } | { kind: 'pending'; pending: PendingMessage };
 /** Why the server refused a file, as a key of `attachments.refused` (an unknown code reads as "not accepted"). */
@@ -104,6 +105,8 @@ export const MessageRow = memo(function MessageRow({ row, index, start, measure,
       <MessageAttachments message={m} />
       {mine && !m.retracted && <p className="message__status">{status}</p>}
       <MessageActions message={m} mine={mine} staffView={staffView} onEdit={onEdit} onRetract={onRetract} />
+      {/* Patients react here; staff get reactions with their other tools (extraActions). */}
+      {!staffView && !m.retracted && m.body !== null && <Reactions message={m} me={me} />}
       {extraActions?.(m)}
     </li>
   );

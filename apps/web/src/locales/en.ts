@@ -138,6 +138,16 @@ export const en = {
     open: 'Open the conversation',
     dismiss: 'Hide this alert',
   },
+  reactions: {
+    label: 'Reactions',
+    add: 'React',
+    choose: 'Choose a reaction',
+    reactWith: 'React with {{emoji}}',
+    count_one: '{{emoji}}: {{count}} reaction. Press to add yours.',
+    count_other: '{{emoji}}: {{count}} reactions. Press to add yours.',
+    countMine_one: '{{emoji}}: {{count}} reaction, yours. Press to take it back.',
+    countMine_other: '{{emoji}}: {{count}} reactions, including yours. Press to take yours back.',
+  },
   attachments: {
     add: 'Attach files',
     chosen: 'Files to send',

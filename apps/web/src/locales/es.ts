@@ -134,6 +134,16 @@ export const es: Messages = {
     open: 'Abrir la conversación',
     dismiss: 'Ocultar este aviso',
   },
+  reactions: {
+    label: 'Reacciones',
+    add: 'Reaccionar',
+    choose: 'Elija una reacción',
+    reactWith: 'Reaccionar con {{emoji}}',
+    count_one: '{{emoji}}: {{count}} reacción. Pulse para añadir la suya.',
+    count_other: '{{emoji}}: {{count}} reacciones. Pulse para añadir la suya.',
+    countMine_one: '{{emoji}}: {{count}} reacción, la suya. Pulse para quitarla.',
+    countMine_other: '{{emoji}}: {{count}} reacciones, con la suya. Pulse para quitar la suya.',
+  },
   attachments: {
     add: 'Adjuntar archivos',
     chosen: 'Archivos para enviar',

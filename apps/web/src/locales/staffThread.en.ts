@@ -107,16 +107,6 @@ export const staffThreadEn = {
     removeConfirm: 'Remove this note from the chart? It stays in the record.',
     removeYes: 'Yes, remove it',
   },
-  reactions: {
-    label: 'Reactions',
-    add: 'React',
-    choose: 'Choose a reaction',
-    reactWith: 'React with {{emoji}}',
-    count_one: '{{emoji}}: {{count}} reaction. Press to add yours.',
-    count_other: '{{emoji}}: {{count}} reactions. Press to add yours.',
-    countMine_one: '{{emoji}}: {{count}} reaction, yours. Press to take it back.',
-    countMine_other: '{{emoji}}: {{count}} reactions, including yours. Press to take yours back.',
-  },
   workflow: {
     assignee: 'Assigned to: {{name}}',
     you: 'you',

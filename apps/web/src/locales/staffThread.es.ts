@@ -109,16 +109,6 @@ export const staffThreadEs: Strings<typeof staffThreadEn> = {
     removeConfirm: '¿Quitar esta nota de la historia? Se conserva en el registro.',
     removeYes: 'Sí, quitarla',
   },
-  reactions: {
-    label: 'Reacciones',
-    add: 'Reaccionar',
-    choose: 'Elija una reacción',
-    reactWith: 'Reaccionar con {{emoji}}',
-    count_one: '{{emoji}}: {{count}} reacción. Pulse para añadir la suya.',
-    count_other: '{{emoji}}: {{count}} reacciones. Pulse para añadir la suya.',
-    countMine_one: '{{emoji}}: {{count}} reacción, la suya. Pulse para quitarla.',
-    countMine_other: '{{emoji}}: {{count}} reacciones, con la suya. Pulse para quitar la suya.',
-  },
   workflow: {
     assignee: 'Asignado a: {{name}}',
     you: 'usted',

@@ -1,23 +1,18 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Message, ReactionSummary } from '@haven/api';
+import type { Message } from '@haven/api';
 import { api, newId } from '../../lib/api.js';
 import { ApiProblem } from './ApiProblem.js';
+import { Reactions } from '../Reactions.js';
 import '../../styles/staff.css';
 
-const QUICK = ['👍', '❤️', '✅', '👀', '🙏'];
-
 /**
- * Staff, under one message: emoji reactions (counts; yours pressed; live through message.reaction) and "Mark as
+ * Staff, under one message: emoji reactions (the shared Reactions) and "Mark as
  * clinically relevant" (the whole message or an exact excerpt, with an optional comment: a chart note).
  */
 export function StaffMessageTools({ message, me, patientThread }: { message: Message; me: string; patientThread: boolean }) {
   const { t } = useTranslation();
   const id = useId();
-  const [reactions, setReactions] = useState<ReactionSummary[]>(message.reactions);
-  useEffect(() => setReactions(message.reactions), [message.reactions]);
-  const [picking, setPicking] = useState(false);
-  const [reactError, setReactError] = useState<unknown>(null);
   const [marking, setMarking] = useState(false);
   const [excerpt, setExcerpt] = useState('');
   const [comment, setComment] = useState('');
@@ -26,19 +21,6 @@ export function StaffMessageTools({ message, me, patientThread }: { message: Mes
   const [marked, setMarked] = useState(false);
   const [busy, setBusy] = useState(false);
   if (message.retracted || message.body === null) return null;
-
-  const toggle = async (emoji: string) => {
-    const mine = reactions.find((r) => r.emoji === emoji)?.userIds.includes(me) ?? false;
-    setReactError(null);
-    try {
-      const params = { threadId: message.threadId, messageId: message.id, emoji };
-      const r = mine ? await api.call('reactions.remove', { params }) : await api.call('reactions.add', { params });
-      setReactions(r.reactions);
-      setPicking(false);
-    } catch (err) {
-      setReactError(err);
-    }
-  };
 
   const openMark = () => {
     // Text selected inside this message becomes the excerpt (it can still be changed).
@@ -72,44 +54,13 @@ export function StaffMessageTools({ message, me, patientThread }: { message: Mes
   const canMark = patientThread && !message.internal && message.senderRole !== 'system';
   return (
     <div className="message-tools" data-testid="message-tools">
-      <div className="reactions" role="group" aria-label={t('staffThread.reactions.label')}>
-        {reactions.map((r) => {
-          const mine = r.userIds.includes(me);
-          return (
-            <button
-              key={r.emoji}
-              type="button"
-              className={mine ? 'reaction reaction--mine' : 'reaction'}
-              aria-pressed={mine}
-              aria-label={t(mine ? 'staffThread.reactions.countMine' : 'staffThread.reactions.count', { emoji: r.emoji, count: r.count })}
-              onClick={() => void toggle(r.emoji)}
-              data-emoji={r.emoji}
-            >
-              <span aria-hidden="true">
-                {r.emoji} {r.count}
-              </span>
-            </button>
-          );
-        })}
-        <button type="button" className="button button--small button--secondary" aria-expanded={picking} aria-controls={`${id}-emoji`} onClick={() => setPicking((p) => !p)}>
-          {t('staffThread.reactions.add')}
-        </button>
+      <Reactions message={message} me={me}>
         {canMark && !marking && (
           <button type="button" className="button button--small button--secondary" onClick={openMark}>
             {t('staffThread.chart.mark')}
           </button>
         )}
-      </div>
-      {picking && (
-        <div id={`${id}-emoji`} className="reaction-picker" role="group" aria-label={t('staffThread.reactions.choose')}>
-          {QUICK.map((emoji) => (
-            <button key={emoji} type="button" className="reaction" aria-label={t('staffThread.reactions.reactWith', { emoji })} onClick={() => void toggle(emoji)} data-emoji={emoji}>
-              <span aria-hidden="true">{emoji}</span>
-            </button>
-          ))}
-        </div>
-      )}
-      <ApiProblem error={reactError} />
+      </Reactions>
       {marked && (
         <p className="workflow__done" role="status">
           {t('staffThread.chart.marked')}
