@@ -82,13 +82,23 @@ export function MessageList({ messages, pending, me, staffView, hasOlder, loadin
 
   // Where the reader is: at the bottom (follow new messages) or reading back.
   const atBottom = useRef(true);
+  // The view has reached the newest once since the history (re)loaded: until then the scroll events are the list
+  // positioning itself at the newest (rows measured as they render), not the reader scrolling back.
+  const settled = useRef(false);
   const [newBelow, setNewBelow] = useState(false);
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
-    if (atBottom.current) setNewBelow(false);
+    if (atBottom.current) {
+      settled.current = true;
+      setNewBelow(false);
+    }
   };
+  if (rows.length === 0) {
+    settled.current = false;
+    atBottom.current = true;
+  }
 
   const toNewest = useCallback(() => {
     if (rows.length === 0) return;
@@ -123,7 +133,7 @@ export function MessageList({ messages, pending, me, staffView, hasOlder, loadin
   // Near the top of what is loaded: ask for the previous page (once at a time), remembering the reading position.
   const firstVisible = items[0]?.index ?? 0;
   useEffect(() => {
-    if (!hasOlder || loadingOlder || rows.length === 0 || firstVisible > LOAD_AHEAD || atBottom.current) return;
+    if (!hasOlder || loadingOlder || rows.length === 0 || firstVisible > LOAD_AHEAD || atBottom.current || !settled.current) return;
     const el = scroller.current;
     const top = items.find((i) => i.end > (el?.scrollTop ?? 0)) ?? items[0];
     if (top) anchor.current = { id: String(top.key), offset: top.start - (el?.scrollTop ?? 0) };
