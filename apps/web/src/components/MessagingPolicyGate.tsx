@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { OperationOutput } from '@haven/api';
-import { LANGUAGES } from '../i18n.js';
 import { api, isApiError } from '../lib/api.js';
 import { formatWhen } from '../lib/format.js';
 import '../styles/consent.css';
@@ -27,15 +26,11 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
   const [justAccepted, setJustAccepted] = useState(false);
   const after = useRef<HTMLDivElement>(null);
 
-  const load = useCallback(async (want?: string) => {
+  // Asked again when the language changes: the language picker has saved it to the account by then.
+  const load = useCallback(async () => {
     setLoadFailed(false);
     try {
-      let p = await api.call('me.messagingPolicy.get');
-      // The language picker saves the choice to the account while this reads: ask again until the text follows.
-      for (let tries = 0; want && p.language !== want && LANGUAGES.some((l) => l.code === want) && tries < 5; tries++) {
-        await new Promise((r) => setTimeout(r, 300));
-        p = await api.call('me.messagingPolicy.get');
-      }
+      const p = await api.call('me.messagingPolicy.get');
       known = p;
       setPolicy(p);
     } catch {
@@ -43,7 +38,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     }
   }, []);
   useEffect(() => {
-    if (!skip) void load(lng);
+    if (!skip) void load();
   }, [load, skip, lng]);
   useEffect(() => {
     if (justAccepted) after.current?.querySelector<HTMLElement>('textarea, input, select')?.focus();
@@ -63,7 +58,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     } catch (err) {
       if (isApiError(err, 409)) {
         setProblem('changed');
-        await load(lng);
+        await load();
       } else setProblem('failed');
     } finally {
       setBusy(false);
@@ -74,7 +69,7 @@ export function MessagingPolicyGate({ children, skip = false }: { children: Reac
     return loadFailed ? (
       <div className="policy policy--problem" role="alert">
         <p>{t('consent.loadFailed')}</p>
-        <button type="button" className="button button--secondary" onClick={() => void load(lng)}>
+        <button type="button" className="button button--secondary" onClick={() => void load()}>
           {t('consent.retry')}
         </button>
       </div>

@@ -4,7 +4,7 @@ import type { CareTeam, Patient } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { useEvents } from '../../hooks/useEvents.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem, OneTimePassword } from './common.js';
 
 interface PatientFields {
   name: string;
@@ -201,16 +201,7 @@ function Register({ careTeams }: { careTeams: CareTeam[] }) {
     <section className="admin-card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('admin.patients.registerTitle')}</h2>
       {created?.initialPassword && (
-        <div className="notice admin-secret" role="status" data-testid="initial-password">
-          <p>{t('admin.patients.passwordOnce', { name: created.name, email: created.email })}</p>
-          <p>
-            <span className="visually-hidden">{t('admin.people.passwordLabel')} </span>
-            <code className="secret">{created.initialPassword}</code>
-          </p>
-          <button type="button" className="button button--secondary button--small" onClick={() => setCreated(null)}>
-            {t('admin.people.passwordDone')}
-          </button>
-        </div>
+        <OneTimePassword intro={t('admin.patients.passwordOnce', { name: created.name, email: created.email })} password={created.initialPassword} onDone={() => setCreated(null)} />
       )}
       <form className="form admin-form" onSubmit={(e) => void submit(e)} noValidate aria-busy={busy}>
         <FormMessage problem={problem} />

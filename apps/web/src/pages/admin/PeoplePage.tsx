@@ -4,7 +4,7 @@ import type { Department, StaffRole, User } from '@haven/api';
 import { api } from '../../lib/api.js';
 import { useSession } from '../../hooks/useSession.js';
 import { AdminLayout } from './AdminLayout.js';
-import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem } from './common.js';
+import { Confirm, FieldError, FormMessage, invalid, Loaded, noProblem, problemOf, Saved, useLoad, useReturnFocus, type FormProblem, OneTimePassword } from './common.js';
 
 const ROLES: StaffRole[] = ['admin', 'provider', 'staff', 'compliance'];
 
@@ -95,16 +95,7 @@ function InviteForm({ departments, onCreated }: { departments: Department[]; onC
       <h2 id={`${id}-title`}>{t('admin.people.inviteTitle')}</h2>
       <p className="hint">{t('admin.people.inviteIntro')}</p>
       {created?.initialPassword && (
-        <div className="notice admin-secret" role="status" data-testid="initial-password">
-          <p>{t('admin.people.passwordOnce', { name: created.name, email: created.email })}</p>
-          <p>
-            <span className="visually-hidden">{t('admin.people.passwordLabel')} </span>
-            <code className="secret">{created.initialPassword}</code>
-          </p>
-          <button type="button" className="button button--secondary button--small" onClick={() => setCreated(null)}>
-            {t('admin.people.passwordDone')}
-          </button>
-        </div>
+        <OneTimePassword intro={t('admin.people.passwordOnce', { name: created.name, email: created.email })} password={created.initialPassword} onDone={() => setCreated(null)} />
       )}
       <form className="form admin-form" onSubmit={(e) => void submit(e)} noValidate aria-busy={busy}>
         <FormMessage problem={problem} />

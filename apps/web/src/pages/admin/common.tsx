@@ -136,3 +136,24 @@ export function Saved({ text }: { text: string | null }) {
     </p>
   );
 }
+
+/**
+ * The password of an account just created (staff or patient), shown once: the admin gives it to the person, who
+ * changes it (staff also set up their second factor) at first sign-in. "I have given it to them" hides it.
+ */
+export function OneTimePassword({ intro, password, onDone }: { intro: string; password: string; onDone: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <div className="notice admin-secret" role="status" data-testid="initial-password">
+      <p>{intro}</p>
+      <p>
+        <span className="visually-hidden">{t('admin.people.passwordLabel')} </span>
+        <code className="secret">{password}</code>
+      </p>
+      <button type="button" className="button button--secondary button--small" onClick={onDone}>
+        {t('admin.people.passwordDone')}
+      </button>
+    </div>
+  );
+}
+

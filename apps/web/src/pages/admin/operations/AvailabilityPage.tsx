@@ -15,6 +15,7 @@ import {
   LoadState,
   OpsFrame,
   SaveOutcome,
+  TimeRangeFields,
   TimeZoneField,
   useLoad,
   useSave,
@@ -196,18 +197,7 @@ function AddAway({ mine, level, userId, staff, onAdded }: { mine: boolean; level
       <Heading level={level} className="ops__form-title">
         {t('operations.availability.addAway')}
       </Heading>
-      <div className="ops__row">
-        <div className="field">
-          <label htmlFor="away-from">{t('operations.availability.from')}</label>
-          <input id="away-from" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} {...invalidProps(fromError, 'away-from-error')} />
-          <FieldError id="away-from-error" message={fromError} />
-        </div>
-        <div className="field">
-          <label htmlFor="away-until">{t('operations.availability.until')}</label>
-          <input id="away-until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} {...invalidProps(untilError, 'away-until-error')} />
-          <FieldError id="away-until-error" message={untilError} />
-        </div>
-      </div>
+      <TimeRangeFields idPrefix="away" fromLabel={t('operations.availability.from')} untilLabel={t('operations.availability.until')} from={from} until={until} setFrom={setFrom} setUntil={setUntil} fromError={fromError} untilError={untilError} />
       <div className="field">
         <label htmlFor="away-cover">{t('operations.availability.whoCovers')}</label>
         <p className="hint" id="away-cover-hint">

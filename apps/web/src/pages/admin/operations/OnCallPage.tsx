@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Department, StaffStatus } from '@haven/api';
 import { useEvents } from '../../../hooks/useEvents.js';
 import { api } from '../../../lib/api.js';
-import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatRange, fromLocalInput, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave, useStaff, focusById } from './common.js';
+import { ConfirmAction, DepartmentSelect, errorAt, FieldError, formatRange, fromLocalInput, invalidProps, LoadState, OpsFrame, SaveOutcome, useDepartments, useLoad, useSave, useStaff, focusById, TimeRangeFields } from './common.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_DAYS = 28;
@@ -148,18 +148,7 @@ function AddShift({ staff, departments, onAdded }: { staff: StaffStatus[]; depar
         {departments.length > 0 && (
           <DepartmentSelect id="shift-department" label={t('operations.onCall.department')} hint={t('operations.onCall.departmentHint')} value={departmentId} onChange={setDepartmentId} departments={departments} allLabel={t('operations.onCall.wholePractice')} />
         )}
-        <div className="ops__row">
-          <div className="field">
-            <label htmlFor="shift-from">{t('operations.onCall.from')}</label>
-            <input id="shift-from" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} {...invalidProps(fromError, 'shift-from-error')} />
-            <FieldError id="shift-from-error" message={fromError} />
-          </div>
-          <div className="field">
-            <label htmlFor="shift-until">{t('operations.onCall.until2')}</label>
-            <input id="shift-until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} {...invalidProps(untilError, 'shift-until-error')} />
-            <FieldError id="shift-until-error" message={untilError} />
-          </div>
-        </div>
+        <TimeRangeFields idPrefix="shift" fromLabel={t('operations.onCall.from')} untilLabel={t('operations.onCall.until2')} from={from} until={until} setFrom={setFrom} setUntil={setUntil} fromError={fromError} untilError={untilError} />
         <div className="ops__actions">
           <button type="submit" className="button" disabled={save.busy}>
             {save.busy ? t('operations.saving') : t('operations.onCall.add')}

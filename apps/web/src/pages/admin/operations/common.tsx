@@ -360,3 +360,31 @@ export function TimeZoneField({ id, label, value, onChange, error, disabled, hin
 export function focusById(id: string): void {
   setTimeout(() => document.getElementById(id)?.focus(), 0);
 }
+
+/** A start and an end (`datetime-local`, the browser's time zone), side by side, each with its error under it. */
+export function TimeRangeFields(p: {
+  idPrefix: string;
+  fromLabel: string;
+  untilLabel: string;
+  from: string;
+  until: string;
+  setFrom(v: string): void;
+  setUntil(v: string): void;
+  fromError: string | null;
+  untilError: string | null;
+}) {
+  const field = (which: 'from' | 'until', label: string, value: string, set: (v: string) => void, error: string | null) => (
+    <div className="field">
+      <label htmlFor={`${p.idPrefix}-${which}`}>{label}</label>
+      <input id={`${p.idPrefix}-${which}`} type="datetime-local" value={value} onChange={(e) => set(e.target.value)} {...invalidProps(error, `${p.idPrefix}-${which}-error`)} />
+      <FieldError id={`${p.idPrefix}-${which}-error`} message={error} />
+    </div>
+  );
+  return (
+    <div className="ops__row">
+      {field('from', p.fromLabel, p.from, p.setFrom, p.fromError)}
+      {field('until', p.untilLabel, p.until, p.setUntil, p.untilError)}
+    </div>
+  );
+}
+
