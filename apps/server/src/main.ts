@@ -53,7 +53,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
     url = embedded.url;
     logger.info({ ms: Date.now() - t0, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
   }
-  const { db, pool } = createDb(url, config.dbPoolSize);
+  const { db, pool } = createDb(url, config.dbPoolSize, config.dbPreparedStatements);
   const { provider, created } = await createKeyProvider(config);
   if (created) logger.warn({ file: config.masterKeyFile }, 'created a new master key (mode 0600): back it up; without it the data cannot be read');
   const applied = await migrateToLatest(db);

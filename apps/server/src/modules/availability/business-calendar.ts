@@ -79,9 +79,25 @@ export const dateString = (dayNumber: number): string => new Date(dayNumber * DA
 const weekdayIndex = (dayNumber: number): number => (((dayNumber + 3) % 7) + 7) % 7;
 export const weekdayOf = (dayNumber: number): Weekday => WEEKDAYS[weekdayIndex(dayNumber)]!;
 
+/**
+ * A zone's offset (minutes east of UTC) during the whole minute `ms` falls in, memoized: every message of a patient
+ * asks the calendar about "now" several times (open? when due? same closed period?), and luxon answers through
+ * Intl.DateTimeFormat, which costs microseconds each time. Offsets change only on whole minutes.
+ */
+const offsets = new Map<string, number>();
+function offsetAt(timeZone: string, ms: number): number {
+  const key = `${timeZone}|${Math.floor(ms / MINUTE_MS)}`;
+  let o = offsets.get(key);
+  if (o === undefined) {
+    if (offsets.size >= 20_000) offsets.clear();
+    offsets.set(key, (o = IANAZone.create(timeZone).offset(ms)));
+  }
+  return o;
+}
+
 /** The local date (day number) of an instant in a zone. */
 export function localDay(ms: number, timeZone: string): number {
-  return Math.floor((ms + IANAZone.create(timeZone).offset(ms) * MINUTE_MS) / DAY_MS);
+  return Math.floor((ms + offsetAt(timeZone, ms) * MINUTE_MS) / DAY_MS);
 }
 
 /** The day number of a YYYY-MM-DD date. */

@@ -156,8 +156,6 @@ export class SafetyService implements MessageWorkflow {
 
   /** The off-hours reply: when to expect an answer and what to do in an emergency, once per closed period. */
   private async offHoursReply(thread: ThreadRecord, messageId: string, at: Date, language: Language): Promise<void> {
-    const settings = settingsIn(language, await this.settingsOf(thread.org_id));
-    if (!settings.offHoursReplyEnabled) return;
     const avail = this.availability();
     // Already answered during this closed period, as the thread read for this send says: nothing to do, no lock on
     // the thread (every patient message of a closed period comes here; only the first replies). A reply made since
@@ -168,6 +166,8 @@ export class SafetyService implements MessageWorkflow {
       return reopened === null || reopened.getTime() > at.getTime();
     };
     if (await sameClosedPeriod(thread.auto_replied_at)) return;
+    const settings = settingsIn(language, await this.settingsOf(thread.org_id));
+    if (!settings.offHoursReplyEnabled) return;
     const nextOpening = await avail.nextOpening(thread.org_id, thread.department_id, at);
     const claimed = await this.db.transaction().execute(async (tx) => {
       // Already answered during this closed period: the practice has not opened since the last reply.

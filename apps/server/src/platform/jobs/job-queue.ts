@@ -59,14 +59,41 @@ export class JobQueue {
                 job_key => ${opts.key ?? null}::text, job_key_mode => ${opts.keyMode ?? 'replace'}::text)`.execute(tx);
   }
 
-  /** Adds several jobs of one kind in one statement, inside the caller's transaction. */
+  /**
+   * Adds several jobs of one kind in one statement (one `graphile_worker.add_jobs` call), inside the caller's
+   * transaction.
+   *
+   * With `preserve_run_at` (coalescing jobs, such as a recipient's notification flush), a key whose job is already
+   * waiting untouched (not running, never failed, same payload) is left alone: for such a job `add_jobs` would change
+   * nothing but its revision, yet it costs a row update, a NOTIFY that wakes every worker, and index churn. Those rows
+   * are locked FOR SHARE until the caller commits, so no worker can start the job before the change that caused it is
+   * visible (graphile-worker takes jobs FOR UPDATE SKIP LOCKED), exactly as the row lock of `add_jobs`' own upsert
+   * would. Decision 0029.
+   */
   async enqueueMany(tx: Queryable, name: string, jobs: { payload: Record<string, unknown>; runAt?: Date; key?: string }[], keyMode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
     if (!this.jobs.has(name)) throw new Error(`unknown job ${name}`);
     if (jobs.length === 0) return;
-    await sql`SELECT graphile_worker.add_job(${name}, j.payload::json, run_at => j.run_at, max_attempts => ${QUEUE_MAX_ATTEMPTS}::int,
-                       job_key => j.job_key, job_key_mode => ${keyMode}::text)
-                FROM unnest(${jobs.map((j) => JSON.stringify(j.payload))}::text[], ${jobs.map((j) => j.runAt ?? null)}::timestamptz[],
-                            ${jobs.map((j) => j.key ?? null)}::text[]) AS j(payload, run_at, job_key)`.execute(tx);
+    // One spec per key (add_jobs' upsert cannot touch a row twice): the last one wins, as it would in a row of add_job calls.
+    const byKey = new Map<string, (typeof jobs)[number]>();
+    jobs = jobs.filter((j) => j.key === undefined || (byKey.set(j.key, j), false)).concat([...byKey.values()]);
+    const payloads = jobs.map((j) => JSON.stringify(j.payload));
+    const runAts = jobs.map((j) => j.runAt ?? null);
+    const keys = jobs.map((j) => j.key ?? null);
+    const coalesce = keyMode === 'preserve_run_at';
+    await sql`
+      WITH spec AS (
+        SELECT * FROM unnest(${payloads}::text[], ${runAts}::timestamptz[], ${keys}::text[]) AS s(payload, run_at, job_key)
+      ), waiting AS (
+        SELECT key, payload FROM graphile_worker._private_jobs
+         WHERE ${coalesce} AND key IN (SELECT job_key FROM spec WHERE job_key IS NOT NULL) AND locked_at IS NULL AND attempts = 0
+         ORDER BY key
+           FOR SHARE
+      ), todo AS (
+        SELECT array_agg(ROW(${name}::text, s.payload::json, NULL::text, s.run_at, ${QUEUE_MAX_ATTEMPTS}::smallint, s.job_key, NULL::smallint, NULL::text[])::graphile_worker.job_spec) AS specs
+          FROM spec s
+         WHERE NOT EXISTS (SELECT 1 FROM waiting w WHERE w.key = s.job_key AND w.payload::jsonb = s.payload::jsonb)
+      )
+      SELECT (SELECT count(*) FROM graphile_worker.add_jobs(todo.specs, ${coalesce})) AS added FROM todo WHERE todo.specs IS NOT NULL`.execute(tx);
   }
 
   /** Starts running jobs on this node (the queue's schema is installed or migrated first). */
