@@ -172,7 +172,9 @@ export class NotificationService {
     for (const [orgId, list] of byOrg) {
       const staffIds = [...new Set(list.flatMap((t) => t.audience!.careTeamIds))];
       const prefs = new Map((await this.store.preferencesOf(orgId, staffIds)).map((p) => [p.user_id, p]));
-      const flags = await this.workflow.flags(orgId, list.map((t) => t.threadId));
+      // Assignment and urgency matter only to someone who turned off notifications for all their care-team threads.
+      const needFlags = staffIds.some((s) => prefs.get(s)?.notify_care_team === false);
+      const flags = needFlags ? await this.workflow.flags(orgId, list.map((t) => t.threadId)) : new Map<string, { assigneeIds: string[]; urgent: boolean }>();
       for (const t of list) {
         const f = flags.get(t.threadId);
         for (const s of t.audience!.careTeamIds) {
