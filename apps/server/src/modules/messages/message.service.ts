@@ -375,8 +375,13 @@ export class MessageService {
       afterSeq: q.after ? decodeCursor(q.after) : undefined,
       limit,
     });
-    const items = await this.present(ctx, thread, rows);
-    await this.audit.recordFor(this.db, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: items.length } });
+    // The read is audited while the page is decrypted and presented (not after): the answer still leaves only once
+    // its audit event is committed, one round trip and one commit sooner. Every read path filtered internal notes
+    // for patients in SQL already, so the rows are the items.
+    const [items] = await Promise.all([
+      this.present(ctx, thread, rows),
+      this.audit.recordFor(this.db, ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: rows.length } }),
+    ]);
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
   }

@@ -14,9 +14,20 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+/** A 24-hour clock in a zone, built once per zone (building a format costs far more than using it). */
+function clockFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = clockFormats.get(timeZone);
+  if (!f) {
+    if (clockFormats.size >= 500) clockFormats.clear();
+    clockFormats.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' })));
+  }
+  return f;
+}
+
 /** Minutes after local midnight of `at` in `timeZone`, with seconds as a fraction. */
 export function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(at);
+  const parts = clockFormat(timeZone).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
   return get('hour') * 60 + get('minute') + get('second') / 60;
 }

@@ -53,6 +53,7 @@ export class SafetyService implements MessageWorkflow {
   log: Logger | undefined;
   private pager: StaffPager = { page: async () => undefined };
   private readonly running = new Set<Promise<void>>();
+  private readonly timeFormats = new Map<string, Intl.DateTimeFormat>();
 
   constructor(
     private readonly db: Db,
@@ -183,7 +184,14 @@ export class SafetyService implements MessageWorkflow {
 
   private async formatTime(orgId: string, at: Date, language: Language): Promise<string> {
     const timeZone = await this.availability().timeZone(orgId);
-    return new Intl.DateTimeFormat(localeOf(language), { timeZone, weekday: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
+    const key = `${language}|${timeZone}`;
+    let format = this.timeFormats.get(key);
+    if (!format) {
+      // Building an Intl.DateTimeFormat costs far more than using one: one per language and zone.
+      if (this.timeFormats.size >= 200) this.timeFormats.clear();
+      this.timeFormats.set(key, (format = new Intl.DateTimeFormat(localeOf(language), { timeZone, weekday: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' })));
+    }
+    return format.format(at);
   }
 
   /** Crisis alerts whose handling did not finish (a crash after the message was stored): finished now. */

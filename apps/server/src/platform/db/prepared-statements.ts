@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * Named (prepared) statements for the SQL Haven runs often (decision 0029).
@@ -57,31 +57,51 @@ export class PreparedStatements {
   /** A pool for Kysely whose clients run repeated statements by name. */
   pool(pool: pg.Pool): PostgresPool {
     return {
-      connect: async () => this.client(await pool.connect()),
+      connect: async () => new PreparedClient(await pool.connect(), this) as unknown as PostgresPoolClient,
       end: () => pool.end(),
     };
   }
+}
 
-  private client(client: pg.PoolClient): PostgresPoolClient {
-    let inTransaction = false;
-    const query = async (text: string, values: readonly unknown[]) => {
-      const verb = text.trimStart().slice(0, 9).toLowerCase();
-      if (verb.startsWith('begin') || verb.startsWith('start tra')) inTransaction = true;
-      else if (verb.startsWith('commit') || verb.startsWith('rollback')) inTransaction = false;
-      const name = this.nameFor(text);
-      if (!name) return client.query(text, values as unknown[]);
-      try {
-        return await client.query({ name, text, values: values as unknown[] });
-      } catch (err) {
-        if ((err as { code?: string }).code !== '0A000' || !/cached plan/.test((err as Error).message)) throw err;
-        this.renew();
-        if (inTransaction) throw err;
-        return client.query(text, values as unknown[]);
-      }
-    };
-    return {
-      query: query as unknown as PostgresPoolClient['query'],
-      release: () => client.release(),
-    };
+/** Whether an error is PostgreSQL's "cached plan must not change result type". */
+const isStalePlan = (err: unknown): boolean => (err as { code?: string }).code === '0A000' && /cached plan/.test((err as Error).message);
+
+/** One checked-out connection as Kysely sees it (a class: Kysely checks a connection out for every query). */
+class PreparedClient {
+  private inTransaction = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly statements: PreparedStatements,
+  ) {}
+
+  async query(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+    const verb = text.trimStart().slice(0, 9).toLowerCase();
+    if (verb.startsWith('begin') || verb.startsWith('start tra')) this.inTransaction = true;
+    else if (verb.startsWith('commit') || verb.startsWith('rollback')) this.inTransaction = false;
+    const name = this.statements.nameFor(text);
+    if (!name) return this.client.query(text, values as unknown[]);
+    try {
+      return await this.named(name, text, values);
+    } catch (err) {
+      if (!isStalePlan(err)) throw err;
+      this.statements.renew();
+      if (this.inTransaction) throw err;
+      return this.client.query(text, values as unknown[]);
+    }
+  }
+
+  /** A named query, built from the text (not a config object, which node-postgres would copy property by property). */
+  private named(name: string, text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+    return new Promise((resolve, reject) => {
+      const q = new pg.Query(text, values as unknown[], (err: Error | undefined, res: pg.QueryResult) => (err ? reject(err) : resolve(res)));
+      // The Query type does not declare `name`; node-postgres reads it to prepare the statement once per connection.
+      (q as unknown as { name: string }).name = name;
+      this.client.query(q);
+    });
+  }
+
+  release(): void {
+    this.client.release();
   }
 }
