@@ -118,6 +118,7 @@ const COLD_RUNS = intOpt('cold-runs', 1, 10);
 const MAX_REQUESTS = intOpt('max-requests', 100, 10_000_000);
 const QUIET_WAIT_S = intOpt('quiet-wait', 0, 1800);
 const PROFILE_DIR = opt['profile-server'] ? path.resolve(opt['profile-server']) : undefined;
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SKIP = new Set((opt.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const DB_CHOICE = opt.db ?? 'both';
 if (!['embedded', 'external', 'both'].includes(DB_CHOICE)) {
@@ -326,7 +327,7 @@ const serverLogs = new Set<string>();
 /** Spawns `node apps/server/bin/haven.mjs start` (with --cpu-prof for the load servers when asked). */
 async function spawnServer(vars: Record<string, string>, logFile: string, profile = false): Promise<ServerProc> {
   serverLogs.add(logFile);
-  const nodeArgs = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const nodeArgs = [...SERVER_NODE_ARGS, ...(profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
   const server = await spawnServerChild({ root: ROOT, vars, logFile, nodeArgs, cleanups });
   // Runs before the server is stopped (cleanups run newest first): its shutdown waits for our keep-alive sockets.
   cleanups.push(async () => keepAlive.destroy());
@@ -582,6 +583,8 @@ interface Breakdown {
   tokensPerMessage: number;
   whatIf: WhatIf[];
   syncOff?: { statement: Dist; whatIf: WhatIf };
+  /** One latest-50 read at a time, step by step. */
+  read: { steps: { key: string; label: string; queries: number; d: Dist }[]; service: Dist; serialize: Dist; inject: Dist; rowsPerRead: number };
 }
 
 const us = (t0: number) => (performance.now() - t0) * 1000;
@@ -644,6 +647,15 @@ async function statementThroughput(services: Services, store: MessageStore, prep
   );
   return { tps: n / seconds, meanMs: dist(lat).mean };
 }
+
+const READ_STEP_LABELS: [key: string, label: string, queries: number][] = [
+  ['session', 'session lookup (AuthService.authenticate)', 1],
+  ['policy', 'thread + policy (ThreadService.require)', 1],
+  ['page', 'the page: latest 50 messages with current versions, receipts and mentions (MessageStore.page)', 1],
+  ['side', 'attachments and reactions of the page (one query each, side by side)', 2],
+  ['decrypt', 'AES-256-GCM decryption of the 50 bodies (cached data key)', 0],
+  ['audit', 'the read\'s audit event (AuditService.recordFor: INSERT, COMMIT and WAL flush)', 1],
+];
 
 const STEP_LABELS: [key: string, label: string, queries: number][] = [
   ['session', 'session lookup (AuthService.authenticate: SHA-256 of the token, sessions⋈users)', 1],
@@ -729,6 +741,59 @@ async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Bre
       if (res.statusCode !== 201) throw new Error(`inject send answered ${res.statusCode}: ${res.body}`);
       if (i >= warm) injectLat.push(us(t0));
     }
+    // One latest-50 read at a time, step by step as MessageService.list runs them (threads now hold their history).
+    log(`breakdown: ${ITERATIONS} sequential latest-50 reads, timed step by step`);
+    const readSteps = new Map<string, Step>(READ_STEP_LABELS.map(([key, label, queries]) => [key, { key, label, queries, values: [] }]));
+    const recRead = (key: string, t0: number, keep: boolean) => {
+      if (keep) readSteps.get(key)!.values.push(us(t0));
+    };
+    let readRows = 0;
+    for (let i = 0; i < warm + ITERATIONS; i++) {
+      const keep = i >= warm;
+      const p = preps[i % preps.length]!;
+      const staff = p.ctx.actor.role !== 'patient';
+      t0 = performance.now();
+      await services.auth.authenticate(tokenOf(p));
+      recRead('session', t0, keep);
+      t0 = performance.now();
+      const { thread } = await services.threads.require(p.ctx, p.plan.id, 'threads.read');
+      recRead('policy', t0, keep);
+      t0 = performance.now();
+      const rows = await store.page(thread.id, { includeRetracted: staff, includeInternal: staff, limit: 50 });
+      recRead('page', t0, keep);
+      if (keep) readRows += rows.length;
+      t0 = performance.now();
+      await Promise.all([
+        services.attachments.forMessages(p.ctx, thread, rows.map((r) => ({ id: r.id, threadId: r.thread_id, senderId: r.sender_id, retracted: r.retracted_at !== null, internal: r.visibility === 'internal' }))),
+        services.reactions.forMessages(thread.org_id, rows.map((r) => r.id)),
+      ]);
+      recRead('side', t0, keep);
+      t0 = performance.now();
+      for (const r of rows) await services.keyring.decrypt(thread.key_id, r.body_ct, bodyAad(r.org_id, r.thread_id, r.id, r.current_version));
+      recRead('decrypt', t0, keep);
+      t0 = performance.now();
+      await services.audit.recordFor(rt.db, p.ctx, { action: 'messages.list', resourceType: 'thread', resourceId: thread.id, patientId: thread.patient_id, details: { returned: rows.length } });
+      recRead('audit', t0, keep);
+    }
+    const serviceReadLat: number[] = [];
+    const serializeLat: number[] = [];
+    const injectReadLat: number[] = [];
+    for (let i = 0; i < warm + ITERATIONS; i++) {
+      const p = preps[i % preps.length]!;
+      t0 = performance.now();
+      const page = await services.messages.list(p.ctx, p.plan.id, { limit: 50 });
+      if (i >= warm) serviceReadLat.push(us(t0));
+      t0 = performance.now();
+      JSON.stringify(page);
+      if (i >= warm) serializeLat.push(us(t0));
+    }
+    for (let i = 0; i < warm + ITERATIONS; i++) {
+      const p = preps[i % preps.length]!;
+      t0 = performance.now();
+      const res = await app.inject({ method: 'GET', url: `/api/v1/threads/${p.plan.id}/messages?limit=50`, headers: { authorization: `Bearer ${tokenOf(p)}` } });
+      if (res.statusCode !== 200) throw new Error(`inject read answered ${res.statusCode}: ${res.body}`);
+      if (i >= warm) injectReadLat.push(us(t0));
+    }
     const digestLat: number[] = [];
     for (let i = 0; i < 20_000; i++) {
       t0 = performance.now();
@@ -751,6 +816,13 @@ async function breakdown(t: Target, seed: Seed, doSyncOff: boolean): Promise<Bre
       sealPerEventUs,
       tokensPerMessage: tokenRows / ITERATIONS,
       whatIf,
+      read: {
+        steps: [...readSteps.values()].map((s) => ({ key: s.key, label: s.label, queries: s.queries, d: dist(s.values) })),
+        service: dist(serviceReadLat),
+        serialize: dist(serializeLat),
+        inject: dist(injectReadLat),
+        rowsPerRead: readRows / ITERATIONS,
+      },
     };
 
     if (doSyncOff) {
@@ -943,6 +1015,10 @@ function collectMetrics(results: TargetResult[], cold: ColdResult[]): Metrics {
     put(`${r.kind}.step.service_send_us`, r.breakdown?.serviceSend.mean);
     put(`${r.kind}.step.inject_send_us`, r.breakdown?.injectSend.mean);
     put(`${r.kind}.step.seal_per_event_us`, r.breakdown?.sealPerEventUs);
+    for (const st of r.breakdown?.read.steps ?? []) put(`${r.kind}.read_step.${st.key}_us`, st.d.mean);
+    put(`${r.kind}.read_step.service_list_us`, r.breakdown?.read.service.mean);
+    put(`${r.kind}.read_step.inject_list_us`, r.breakdown?.read.inject.mean);
+    put(`${r.kind}.read_step.inject_list_p99_us`, r.breakdown?.read.inject.p99);
   }
   for (const c of cold) {
     put(`cold.${c.kind}.first_ms`, median(c.first.map((x) => x.totalMs)));
@@ -1099,6 +1175,19 @@ function render(results: TargetResult[], cold: ColdResult[], date: string, prev:
       `Audit digest (SHA-256 of canonical JSON) alone: ${bds.map((r) => `${f1(r.breakdown!.digest.mean)} µs`).join(' / ')}. Blind-index tokens per message: ${f1(bds[0]!.breakdown!.tokensPerMessage)}. ` +
         `Background audit sealing (chain hash + UPDATE, batched every ${runtimeConfigDefaults().auditSealMs} ms by the server): ${bds.map((r) => `${f1(r.breakdown!.sealPerEventUs)} µs per event (${r.kind})`).join(', ')}.`,
     );
+    L.push('');
+    // Reads, step by step
+    L.push(`#### Where one latest-50 read spends its time (in-process, one read at a time, ${ITERATIONS} iterations, patient and staff alternating; ${f1(bds[0]!.breakdown!.read.rowsPerRead)} rows per read; mean µs)`);
+    L.push('');
+    L.push(`| step | DB round trips | ${bds.map((r) => `${r.kind} µs`).join(' | ')} | ${bds.map((r) => `${r.kind} p99 µs`).join(' | ')} |`);
+    L.push(`| --- | --- | ${bds.map(() => '---').join(' | ')} | ${bds.map(() => '---').join(' | ')} |`);
+    const readRow = (label: string, trips: string, pick: (r: TargetResult) => Dist) =>
+      L.push(`| ${label} | ${trips} | ${bds.map((r) => f0(pick(r).mean)).join(' | ')} | ${bds.map((r) => f0(pick(r).p99)).join(' | ')} |`);
+    first.read.steps.forEach((s, i) => readRow(s.label, String(s.queries), (r) => r.breakdown!.read.steps[i]!.d));
+    L.push(`| **sum of the steps** | ${first.read.steps.reduce((a, s) => a + s.queries, 0)} | ${bds.map((r) => f0(r.breakdown!.read.steps.reduce((a, s) => a + s.d.mean, 0))).join(' | ')} | ${bds.map(() => '').join(' | ')} |`);
+    readRow('whole MessageService.list (no session lookup; attachments, reactions and decryption overlap the audit event)', '', (r) => r.breakdown!.read.service);
+    readRow('JSON.stringify of the page (the response body, 50 messages)', '0', (r) => r.breakdown!.read.serialize);
+    readRow('whole request via Fastify inject (session lookup, validation, list, serialization, request log; no socket)', '', (r) => r.breakdown!.read.inject);
     L.push('');
     L.push('Database side only (the send statement from concurrent connections; no HTTP, no auth):');
     L.push('');

@@ -365,16 +365,33 @@ export class MessageService {
   }
 
   async list(ctx: RequestContext, threadId: string, q: Static<typeof MessageListQuery>) {
-    const { thread } = await this.threads.require(ctx, threadId, 'threads.read');
-    if (q.before && q.after) throw new AppError('validation_failed', 'Use either before or after, not both');
     const limit = q.limit ?? 50;
-    const rows = await this.store.page(thread.id, {
-      includeRetracted: isStaffRole(ctx.actor.role),
-      includeInternal: seesInternalMessages(ctx.actor.role),
-      beforeSeq: q.before ? decodeCursor(q.before) : undefined,
-      afterSeq: q.after ? decodeCursor(q.after) : undefined,
-      limit,
-    });
+    const both = q.before !== undefined && q.after !== undefined;
+    let pageOpts: Parameters<MessageStore['page']>[1] | undefined;
+    let cursorError: unknown;
+    try {
+      if (!both) {
+        pageOpts = {
+          includeRetracted: isStaffRole(ctx.actor.role),
+          includeInternal: seesInternalMessages(ctx.actor.role),
+          beforeSeq: q.before ? decodeCursor(q.before) : undefined,
+          afterSeq: q.after ? decodeCursor(q.after) : undefined,
+          limit,
+        };
+      }
+    } catch (err) {
+      cursorError = err; // refused below, after the access check: a thread you may not see answers 404 first
+    }
+    // The page is read while the policy decides (one round trip less on every history read). Its rows are
+    // ciphertext and stay here: they are decrypted and answered only if the policy allows the thread, and dropped
+    // unread otherwise, so a refused caller gets the same 404 and learns nothing.
+    const id = threadId.toLowerCase();
+    const early = pageOpts ? this.store.page(id, pageOpts) : undefined;
+    early?.catch(() => undefined);
+    const { thread } = await this.threads.require(ctx, threadId, 'threads.read');
+    if (both) throw new AppError('validation_failed', 'Use either before or after, not both');
+    if (cursorError !== undefined || !pageOpts) throw cursorError;
+    const rows = thread.id === id && early ? await early : await this.store.page(thread.id, pageOpts);
     // The read is audited while the page is decrypted and presented (not after): the answer still leaves only once
     // its audit event is committed, one round trip and one commit sooner. Every read path filtered internal notes
     // for patients in SQL already, so the rows are the items.
