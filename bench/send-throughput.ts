@@ -1046,7 +1046,7 @@ function render(results: TargetResult[], cold: ColdResult[], date: string, prev:
   );
   L.push(`- PostgreSQL: ${results.map((r) => `${r.kind} ${r.version}`).join('; ') || 'n/a'}`);
   L.push(
-    `- Setup: server = \`haven start\` in a child process (HAVEN_ENV=production, request log to a file, DB pool ${results[0]?.poolSize ?? 20}), load from this process with the typed SDK over node:http keep-alive sockets, bearer sessions, client-generated ids; ` +
+    `- Setup: server = \`haven start\` in a child process, run from its bundle as after \`npm start\` (HAVEN_ENV=production, request log to a file, DB pool ${results[0]?.poolSize ?? 20}), load from this process with the typed SDK over node:http keep-alive sockets, bearer sessions, client-generated ids; ` +
       `1 org, ${TEAMS} care teams × ${STAFF_PER_TEAM} staff, ${PATIENTS} patients, ${results[0]?.threads ?? PATIENTS * THREADS_PER_PATIENT} patient threads; concurrency ${CONCURRENCY}, warm-up ${WARMUP_S} s, measured ${DURATION_S} s; loopback only.`,
   );
   L.push('');

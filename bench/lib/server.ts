@@ -81,9 +81,24 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
 }
 
+let built: Promise<boolean> | undefined;
+/**
+ * Builds the server bundle (apps/server/dist/haven.mjs) if it is older than the sources, once per bench process,
+ * as `npm start` does: the server under test then starts the way an installed Haven starts.
+ */
+export function ensureServerBundle(): Promise<boolean> {
+  built ??= import('../../scripts/build-server.mjs').then(async (m) => {
+    const did = await m.buildServerIfNeeded({ quiet: true });
+    if (did) log('built the server bundle (apps/server/dist/haven.mjs), as npm start does');
+    return did;
+  });
+  return built;
+}
+
 /** Spawns `node apps/server/bin/haven.mjs start` and waits until GET /readyz answers 200. */
 export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
   o.cleanups?.check();
+  await ensureServerBundle();
   const port = Number(o.vars.PORT);
   const fd = openSync(o.logFile, 'a');
   const t0 = performance.now();

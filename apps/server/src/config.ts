@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { SERVER_ROOT } from './platform/server-root.js';
 
 /** Every setting Haven reads, typed and validated. Sources: defaults < config file (HAVEN_CONFIG) < environment. */
 export const ConfigSchema = Type.Object({
@@ -278,7 +278,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   Object.assign(merged, overrides);
   // Settings derived from others, once every source has had its say.
   merged.dataDir = path.resolve(String(merged.dataDir));
-  merged.webDir = path.resolve(String(merged.webDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url))));
+  merged.webDir = path.resolve(String(merged.webDir ?? path.join(SERVER_ROOT, '../web/dist')));
   merged.masterKeyFile ??= path.join(String(merged.dataDir), 'master.key');
   merged.publicUrl ??= `http://localhost:${String(merged.port)}`;
   merged.attachmentDir = path.resolve(String(merged.attachmentDir ?? path.join(String(merged.dataDir), 'attachments')));

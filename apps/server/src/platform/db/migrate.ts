@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { SERVER_ROOT } from '../server-root.js';
 import type { Db } from './database.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+export const MIGRATIONS_DIR = path.join(SERVER_ROOT, 'migrations');
 
 /** Numbered, forward-only SQL migrations from apps/server/migrations. */
 class SqlFileMigrationProvider implements MigrationProvider {
