@@ -88,6 +88,28 @@ describe('history pagination', () => {
     assert.deepEqual(forward.items.map((m) => m.body), ['message 2', 'message 3', 'message 4', 'message 5', 'message 6']);
     await rejects(p.nurse.client.call('messages.list', { params: { threadId: thread.id }, query: { before: 'bm90LWEtY3Vyc29y' } }), 400, 'validation_failed');
   });
+
+  test('the page read while the policy decides tells a refused reader nothing: 404 whatever the cursor, and no read audited', async () => {
+    const thread = await patientThread('Read early, refused');
+    for (let i = 0; i < 3; i++) await p.patientA.client.call('messages.create', { params: { threadId: thread.id }, body: { id: uuid(), body: `early ${i}` } });
+    const page = await p.patientA.client.call('messages.list', { params: { threadId: thread.id }, query: { limit: 1 } });
+    const invalid = 'bm90LWEtY3Vyc29y';
+    for (const reader of [p.patientB, p.otherProvider]) {
+      for (const query of [{}, { before: page.nextCursor! }, { after: page.nextCursor! }, { before: invalid }, { before: page.nextCursor!, after: page.nextCursor! }]) {
+        await rejects(reader.client.call('messages.list', { params: { threadId: thread.id }, query }), 404, 'not_found');
+      }
+      const audited = await server.sql(
+        `select count(*)::int as n from audit_events where action = 'messages.list' and actor_id = $1 and resource_id = $2 and outcome = 'success'`,
+        [reader.id, thread.id],
+      );
+      assert.equal(audited.rows[0]!.n, 0, 'a refused reader has no successful read on record');
+    }
+    // The owner, allowed, gets the validation errors.
+    await rejects(p.patientA.client.call('messages.list', { params: { threadId: thread.id }, query: { before: invalid } }), 400, 'validation_failed');
+    await rejects(p.patientA.client.call('messages.list', { params: { threadId: thread.id }, query: { before: page.nextCursor!, after: page.nextCursor! } }), 400, 'validation_failed');
+    const own = await server.sql(`select count(*)::int as n from audit_events where action = 'messages.list' and actor_id = $1 and resource_id = $2`, [p.patientA.id, thread.id]);
+    assert.equal(own.rows[0]!.n, 1, 'the one successful read is audited');
+  });
 });
 
 describe('edit, versions and retraction', () => {
