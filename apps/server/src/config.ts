@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
@@ -265,6 +265,19 @@ function coerce(key: keyof Config, raw: string): unknown {
   return raw;
 }
 
+/** Where `npm start` kept the data before it ran from the repository's root. */
+export const LEGACY_DATA_DIR = path.join(SERVER_ROOT, 'data');
+
+/**
+ * The data directory, absolute. The default (`data`, relative to the working directory) falls back to where `npm start`
+ * kept it before (`legacy`) when only that one exists.
+ */
+export function resolveDataDir(configured: string, cwd = process.cwd(), legacy = LEGACY_DATA_DIR): string {
+  const resolved = path.resolve(cwd, configured);
+  if (configured === 'data' && !existsSync(resolved) && existsSync(legacy)) return legacy;
+  return resolved;
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const merged: Record<string, unknown> = defaults(env);
   if (env.HAVEN_CONFIG) {
@@ -277,7 +290,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   Object.assign(merged, overrides);
   // Settings derived from others, once every source has had its say.
-  merged.dataDir = path.resolve(String(merged.dataDir));
+  // Until 2026-12-07 `npm start` ran the server from apps/server, so the default ./data was apps/server/data. An
+  // install from before keeps using it (openRuntime says so) instead of starting over in an empty ./data.
+  merged.dataDir = resolveDataDir(String(merged.dataDir));
   merged.webDir = path.resolve(String(merged.webDir ?? path.join(SERVER_ROOT, '../web/dist')));
   merged.masterKeyFile ??= path.join(String(merged.dataDir), 'master.key');
   merged.publicUrl ??= `http://localhost:${String(merged.port)}`;

@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { Clock } from './platform/time/clock.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, buildServices, type Services } from './app.js';
-import { ConfigError, isLoopback, loadConfig, type Config } from './config.js';
+import { ConfigError, isLoopback, LEGACY_DATA_DIR, loadConfig, type Config } from './config.js';
 import { createKeyProvider, type KeyProvider } from './platform/crypto/key-provider.js';
 import { createDb, type Db } from './platform/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/db/embedded.js';
@@ -52,6 +53,9 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
     embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (line) => logger.debug({ pg: line.trim() }, 'embedded postgres'));
     url = embedded.url;
     logger.info({ ms: Date.now() - t0, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
+  }
+  if (config.dataDir === LEGACY_DATA_DIR && process.cwd() !== path.dirname(LEGACY_DATA_DIR)) {
+    logger.warn({ dataDir: config.dataDir }, 'using the data directory of an earlier install; stop Haven and move it to ./data, or set DATA_DIR');
   }
   const { db, pool } = createDb(url, config.dbPoolSize, config.dbPreparedStatements);
   const { provider, created } = await createKeyProvider(config);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HavenClient } from '@haven/api';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, resolveDataDir } from '../src/config.js';
 import { startHaven } from '../src/main.js';
 import { rejects, startTestServer, type TestServer } from './harness.js';
 
@@ -51,6 +51,22 @@ async function stop(s: Started): Promise<number | null> {
 }
 
 describe('npm start on a fresh machine', () => {
+  test('the data directory is ./data of the working directory; an install that kept it in apps/server/data keeps using it', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'haven-data-dir-'));
+    try {
+      const legacy = path.join(root, 'apps/server/data');
+      assert.equal(resolveDataDir('data', root, legacy), path.join(root, 'data'), 'fresh install: ./data');
+      mkdirSync(legacy, { recursive: true });
+      assert.equal(resolveDataDir('data', root, legacy), legacy, 'only the old place exists: keep using it');
+      mkdirSync(path.join(root, 'data'));
+      assert.equal(resolveDataDir('data', root, legacy), path.join(root, 'data'), 'once ./data exists it wins');
+      assert.equal(resolveDataDir('/srv/haven', root, legacy), '/srv/haven', 'an explicit DATA_DIR is never redirected');
+      assert.equal(resolveDataDir('elsewhere', root, legacy), path.join(root, 'elsewhere'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('first start creates the key, the embedded database and a demo practice with one-time passwords; a restart keeps the data', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-first-start-'));
     const env = { DATA_DIR: dataDir, PORT: '0', EMBEDDED_PG_PORT: String(50000 + Math.floor(Math.random() * 5000)), HAVEN_ENV: 'development', DATABASE_URL: '', HAVEN_MASTER_KEY: '' };
