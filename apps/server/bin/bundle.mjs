@@ -13,8 +13,14 @@ const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const repoRoot = path.resolve(serverRoot, '../..');
 
 export const BUNDLE_FILE = path.join(serverRoot, 'dist', 'haven.mjs');
-/** Everything the bundle is made of. */
-export const BUNDLE_SOURCES = [path.join(serverRoot, 'src'), path.join(serverRoot, 'package.json'), path.join(repoRoot, 'packages/api/src'), path.join(repoRoot, 'packages/api/package.json')];
+/** Everything the bundle is made of: the sources, and the lockfile that pins the libraries inlined (INLINE). */
+export const BUNDLE_SOURCES = [
+  path.join(serverRoot, 'src'),
+  path.join(serverRoot, 'package.json'),
+  path.join(repoRoot, 'packages/api/src'),
+  path.join(repoRoot, 'packages/api/package.json'),
+  path.join(repoRoot, 'package-lock.json'),
+];
 
 function newest(p) {
   if (!existsSync(p)) return 0;

@@ -390,7 +390,7 @@ export class MessageService {
     early?.catch(() => undefined);
     const { thread } = await this.threads.require(ctx, threadId, 'threads.read');
     if (both) throw new AppError('validation_failed', 'Use either before or after, not both');
-    if (cursorError !== undefined || !pageOpts) throw cursorError;
+    if (!pageOpts) throw cursorError;
     const rows = thread.id === id && early ? await early : await this.store.page(thread.id, pageOpts);
     // The read is audited while the page is decrypted and presented (not after): the answer still leaves only once
     // its audit event is committed, one round trip and one commit sooner. Every read path filtered internal notes
